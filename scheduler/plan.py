@@ -1,0 +1,375 @@
+"""The quarterly plan file (YAML or JSON), as fixed by the interchange contract."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from scheduler.errors import InputError, Problem
+
+RISK_CLASSES = ("A", "B", "C", "D")
+_QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Plan-wide rules; every key optional in the file (contract defaults)."""
+
+    lookback_days: int = 365
+    max_visits_per_enterprise: int = 1
+    team_size: int = 2
+    quarterly_cap: int = 30
+    daily_cap: int = 2
+    rotation: bool = True
+    pair_probability_cap: float = 0.5
+
+
+@dataclass(frozen=True)
+class Population:
+    """Which enterprises a task draws from (intersected with the lead agency's jurisdiction)."""
+
+    region_prefix: str = ""
+    industries: tuple[str, ...] = ()
+    risk_classes: tuple[str, ...] = RISK_CLASSES
+
+
+@dataclass(frozen=True)
+class Task:
+    """One random-inspection task (抽查任务) of a lead agency."""
+
+    task_id: str
+    agency_id: str
+    window_start: dt.date
+    window_end: dt.date
+    joint_agencies: tuple[str, ...] = ()
+    items: tuple[str, ...] = ()
+    specialty: str | None = None
+    staffing: str = "lead"
+    population: Population = field(default_factory=Population)
+    ratio: dict[str, Decimal] | None = None
+    count: int | dict[str, int] | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A quarterly plan: quarter, policy and tasks."""
+
+    quarter: str
+    policy: Policy
+    tasks: tuple[Task, ...]
+    file: Path | None = None
+
+    @property
+    def quarter_start(self) -> dt.date:
+        return quarter_bounds(self.quarter)[0]
+
+    @property
+    def quarter_end(self) -> dt.date:
+        return quarter_bounds(self.quarter)[1]
+
+    def task(self, task_id: str) -> Task:
+        for t in self.tasks:
+            if t.task_id == task_id:
+                return t
+        raise KeyError(task_id)
+
+
+def quarter_bounds(quarter: str) -> tuple[dt.date, dt.date]:
+    """``2026Q1`` -> (2026-01-01, 2026-03-31)."""
+    m = _QUARTER.match(quarter)
+    if not m:
+        raise ValueError(f"quarter must look like 2026Q1, got {quarter!r}")
+    year, q = int(m.group(1)), int(m.group(2))
+    start = dt.date(year, 3 * q - 2, 1)
+    end = dt.date(year + 1, 1, 1) if q == 4 else dt.date(year, 3 * q + 1, 1)
+    return start, end - dt.timedelta(days=1)
+
+
+class _Reader:
+    """Collects every problem of the plan file instead of stopping at the first."""
+
+    def __init__(self, file: str):
+        self.file = file
+        self.problems: list[Problem] = []
+
+    def bad(self, path: str, message: str) -> None:
+        self.problems.append(Problem(self.file, None, path, message))
+
+    def date(self, value: Any, path: str) -> dt.date | None:
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(str(value))
+        except ValueError:
+            self.bad(path, f"not a date (YYYY-MM-DD): {value!r}")
+            return None
+
+    def int_(self, value: Any, path: str, minimum: int = 0) -> int | None:
+        if isinstance(value, bool) or not isinstance(value, int):
+            try:
+                if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+                    value = int(value)
+                else:
+                    raise ValueError
+            except ValueError:
+                self.bad(path, f"not a whole number: {value!r}")
+                return None
+        if value < minimum:
+            self.bad(path, f"must be at least {minimum}, got {value}")
+            return None
+        return value
+
+    def str_list(self, value: Any, path: str) -> tuple[str, ...]:
+        if value is None:
+            return ()
+        if isinstance(value, str):
+            return tuple(s.strip() for s in value.split(";") if s.strip())
+        if not isinstance(value, list):
+            self.bad(path, f"expected a list, got {value!r}")
+            return ()
+        return tuple(str(v).strip() for v in value)
+
+
+POLICY_KEYS = {f for f in Policy.__dataclass_fields__}
+TASK_KEYS = {
+    "task_id",
+    "agency_id",
+    "joint_agencies",
+    "items",
+    "specialty",
+    "staffing",
+    "population",
+    "ratio",
+    "count",
+    "window",
+    "name",
+    "description",
+}
+
+
+def load_plan(path: str | Path) -> Plan:
+    """Read and check a plan file's own structure (registry references are checked by
+    :func:`check_plan_against_registry`). Raises :class:`InputError` naming every problem."""
+    path = Path(path)
+    name = path.name
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(Problem(name, None, None, f"cannot read plan file: {exc}")) from exc
+    try:
+        raw = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise InputError(Problem(name, None, None, f"not valid YAML/JSON: {exc}")) from exc
+    return parse_plan(raw, name, path)
+
+
+def parse_plan(raw: Any, name: str = "plan", path: Path | None = None) -> Plan:
+    r = _Reader(name)
+    if not isinstance(raw, dict):
+        raise InputError(Problem(name, None, None, "the plan must be a mapping with quarter, policy, tasks"))
+    quarter = str(raw.get("quarter", "")).strip()
+    q_start = q_end = None
+    try:
+        q_start, q_end = quarter_bounds(quarter)
+    except ValueError as exc:
+        r.bad("quarter", str(exc))
+
+    pol_raw = raw.get("policy") or {}
+    pol_kwargs: dict[str, Any] = {}
+    if not isinstance(pol_raw, dict):
+        r.bad("policy", "expected a mapping")
+        pol_raw = {}
+    for key, value in pol_raw.items():
+        p = f"policy.{key}"
+        if key not in POLICY_KEYS:
+            r.bad(p, f"unknown policy key (known: {', '.join(sorted(POLICY_KEYS))})")
+        elif key == "rotation":
+            if not isinstance(value, bool):
+                r.bad(p, f"expected true or false, got {value!r}")
+            else:
+                pol_kwargs[key] = value
+        elif key == "pair_probability_cap":
+            try:
+                v = float(value)
+                if not 0 < v <= 1:
+                    raise ValueError
+                pol_kwargs[key] = v
+            except (TypeError, ValueError):
+                r.bad(p, f"expected a number in (0, 1], got {value!r}")
+        else:
+            minimum = 0 if key == "lookback_days" else 1
+            if key == "team_size":
+                minimum = 2
+            v = r.int_(value, p, minimum)
+            if v is not None:
+                pol_kwargs[key] = v
+    policy = Policy(**pol_kwargs)
+
+    tasks: list[Task] = []
+    raw_tasks = raw.get("tasks")
+    if not isinstance(raw_tasks, list) or not raw_tasks:
+        r.bad("tasks", "the plan needs a non-empty list of tasks")
+        raw_tasks = []
+    seen: set[str] = set()
+    for k, t in enumerate(raw_tasks):
+        base = f"tasks[{k}]"
+        if not isinstance(t, dict):
+            r.bad(base, "expected a mapping")
+            continue
+        tid = str(t.get("task_id", "")).strip()
+        if tid:
+            base = f"tasks[{k}] ({tid})"
+        for key in t:
+            if key not in TASK_KEYS:
+                r.bad(f"{base}.{key}", "unknown task key")
+        if not tid:
+            r.bad(f"{base}.task_id", "missing")
+        elif tid in seen:
+            r.bad(f"{base}.task_id", f"duplicate task_id {tid!r}")
+        elif "|" in tid:
+            r.bad(f"{base}.task_id", "must not contain '|'")
+        seen.add(tid)
+        agency = str(t.get("agency_id", "")).strip()
+        if not agency:
+            r.bad(f"{base}.agency_id", "missing")
+        staffing = str(t.get("staffing", "lead")).strip()
+        if staffing not in ("lead", "local"):
+            r.bad(f"{base}.staffing", f"must be 'lead' or 'local', got {staffing!r}")
+        window = t.get("window") or {}
+        if not isinstance(window, dict):
+            r.bad(f"{base}.window", "expected {start: ..., end: ...}")
+            window = {}
+        ws = r.date(window["start"], f"{base}.window.start") if "start" in window else q_start
+        we = r.date(window["end"], f"{base}.window.end") if "end" in window else q_end
+        if ws and we and ws > we:
+            r.bad(f"{base}.window", f"start {ws} is after end {we}")
+        pop_raw = t.get("population") or {}
+        if not isinstance(pop_raw, dict):
+            r.bad(f"{base}.population", "expected a mapping")
+            pop_raw = {}
+        rc = r.str_list(pop_raw.get("risk_classes", list(RISK_CLASSES)), f"{base}.population.risk_classes")
+        for c in rc:
+            if c not in RISK_CLASSES:
+                r.bad(f"{base}.population.risk_classes", f"risk class must be A, B, C or D, got {c!r}")
+        prefix = str(pop_raw.get("region_prefix", "") or "").strip()
+        if prefix and not prefix.isdigit():
+            r.bad(f"{base}.population.region_prefix", f"digits expected, got {prefix!r}")
+        population = Population(
+            region_prefix=prefix,
+            industries=r.str_list(pop_raw.get("industries"), f"{base}.population.industries"),
+            risk_classes=rc,
+        )
+        ratio = None
+        count: int | dict[str, int] | None = None
+        if "ratio" in t and "count" in t:
+            r.bad(base, "give either ratio or count, not both")
+        if "ratio" in t:
+            ratio = {}
+            if not isinstance(t["ratio"], dict):
+                r.bad(f"{base}.ratio", "expected a mapping like {A: 0.02, B: 0.05}")
+            else:
+                for c, v in t["ratio"].items():
+                    c = str(c)
+                    if c not in RISK_CLASSES:
+                        r.bad(f"{base}.ratio.{c}", "risk class must be A, B, C or D")
+                        continue
+                    try:
+                        d = Decimal(str(v))
+                        if not Decimal(0) <= d <= Decimal(1):
+                            raise InvalidOperation
+                        ratio[c] = d
+                    except InvalidOperation:
+                        r.bad(f"{base}.ratio.{c}", f"expected a number between 0 and 1, got {v!r}")
+        elif "count" in t:
+            cv = t["count"]
+            if isinstance(cv, dict):
+                count = {}
+                for c, v in cv.items():
+                    c = str(c)
+                    if c not in RISK_CLASSES:
+                        r.bad(f"{base}.count.{c}", "risk class must be A, B, C or D")
+                        continue
+                    iv = r.int_(v, f"{base}.count.{c}")
+                    if iv is not None:
+                        count[c] = iv
+            else:
+                count = r.int_(cv, f"{base}.count")
+        else:
+            r.bad(base, "needs a ratio (per risk class) or a count")
+        specialty = t.get("specialty")
+        tasks.append(
+            Task(
+                task_id=tid,
+                agency_id=agency,
+                window_start=ws or dt.date.min,
+                window_end=we or dt.date.min,
+                joint_agencies=r.str_list(t.get("joint_agencies"), f"{base}.joint_agencies"),
+                items=r.str_list(t.get("items"), f"{base}.items"),
+                specialty=str(specialty).strip() if specialty else None,
+                staffing=staffing,
+                population=population,
+                ratio=ratio,
+                count=count,
+            )
+        )
+    if r.problems:
+        raise InputError(r.problems)
+    return Plan(quarter=quarter, policy=policy, tasks=tuple(tasks), file=path)
+
+
+def check_plan_against_registry(plan: Plan, registry) -> None:
+    """A task naming an unknown agency or item, or a joint agency of the lead's own
+    department, is bad input (exit 2)."""
+    name = plan.file.name if plan.file else "plan"
+    problems: list[Problem] = []
+    for k, t in enumerate(plan.tasks):
+        base = f"tasks[{k}] ({t.task_id})"
+        lead = registry.agencies.get(t.agency_id)
+        if lead is None:
+            problems.append(Problem(name, None, f"{base}.agency_id", f"unknown agency {t.agency_id!r}"))
+        departments = {lead.department} if lead else set()
+        for j in t.joint_agencies:
+            ja = registry.agencies.get(j)
+            if ja is None:
+                problems.append(Problem(name, None, f"{base}.joint_agencies", f"unknown agency {j!r}"))
+            elif ja.department in departments:
+                problems.append(
+                    Problem(
+                        name,
+                        None,
+                        f"{base}.joint_agencies",
+                        f"{j!r} is of department {ja.department!r}, already on the team; "
+                        "a joint agency brings another department",
+                    )
+                )
+            else:
+                departments.add(ja.department)
+        for item in t.items:
+            if registry.items and item not in registry.items:
+                problems.append(Problem(name, None, f"{base}.items", f"unknown item {item!r}"))
+            elif not registry.items:
+                problems.append(
+                    Problem(name, None, f"{base}.items", f"unknown item {item!r}: the registry has no items table")
+                )
+        if lead and t.population.region_prefix:
+            p, lp = t.population.region_prefix, lead.prefix
+            if not (p.startswith(lp) or lp.startswith(p)):
+                problems.append(
+                    Problem(
+                        name,
+                        None,
+                        f"{base}.population.region_prefix",
+                        f"{p!r} lies outside the jurisdiction of {t.agency_id} (region prefix {lp!r})",
+                    )
+                )
+    if problems:
+        raise InputError(problems)

@@ -1,0 +1,93 @@
+"""What a plan run produces, before it is written to files."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from scheduler.plan import Plan
+from scheduler.registry import Registry
+
+
+@dataclass(frozen=True)
+class Stratum:
+    """One stratum of one task's draw (a risk class, or ``key_area`` drawn in full).
+
+    ``threshold`` is the largest ticket drawn (hex); an enterprise of the
+    stratum was drawn exactly when its own ticket is <= threshold.
+    """
+
+    task_id: str
+    stratum: str
+    population_size: int
+    sample_size: int
+    threshold: str | None
+
+    @property
+    def inclusion_probability(self) -> float:
+        return self.sample_size / self.population_size if self.population_size else 0.0
+
+
+@dataclass(frozen=True)
+class Selected:
+    """One (task, enterprise) drawn; the contract's ``selection.csv`` row."""
+
+    task_id: str
+    credit_code: str
+    stratum: str
+    population_size: int
+    sample_size: int
+    inclusion_probability: float
+    ticket: str
+
+
+@dataclass(frozen=True)
+class Visit:
+    """One visit to one enterprise, covering every task that drew it (进一次门、查多项事).
+
+    ``window_start``/``window_end`` is the intersection of the tasks' windows;
+    ``departments`` are the departments on the team (lead first);
+    ``inspector_ids`` are in slot order (the first slot is the lead
+    department's).
+    """
+
+    visit_id: str
+    credit_code: str
+    task_ids: tuple[str, ...]
+    lead_agency_id: str
+    agency_ids: tuple[str, ...]
+    departments: tuple[str, ...]
+    specialties: tuple[str, ...]
+    window_start: dt.date
+    window_end: dt.date
+    date: dt.date | None = None
+    inspector_ids: tuple[str, ...] = ()
+
+
+@dataclass
+class StaffingStats:
+    """Facts about the assignment lottery (for the report and the manifest)."""
+
+    max_pair_probability: float = 0.0
+    pair_probability_cap: float = 0.5
+    pairs_over_cap: int = 0
+    expected_load: dict[str, float] = field(default_factory=dict)
+    load: dict[str, int] = field(default_factory=dict)
+    capacity: dict[str, int] = field(default_factory=dict)
+    eligible_pairs: int = 0
+
+
+@dataclass
+class PlanResult:
+    """A drawn, staffed and scheduled plan."""
+
+    plan: Plan
+    registry: Registry
+    seed: str
+    strata: list[Stratum]
+    selection: list[Selected]
+    visits: list[Visit]
+    staffing: StaffingStats
+    workdays: list[dt.date]
+    warnings: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
