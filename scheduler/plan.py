@@ -156,6 +156,16 @@ TASK_KEYS = {
 }
 
 
+class _PlanLoader(yaml.SafeLoader):
+    """SafeLoader that leaves dates as text, so a bad date is reported, not raised."""
+
+
+_PlanLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def load_plan(path: str | Path) -> Plan:
     """Read and check a plan file's own structure (registry references are checked by
     :func:`check_plan_against_registry`). Raises :class:`InputError` naming every problem."""
@@ -166,7 +176,7 @@ def load_plan(path: str | Path) -> Plan:
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(Problem(name, None, None, f"cannot read plan file: {exc}")) from exc
     try:
-        raw = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+        raw = json.loads(text) if path.suffix.lower() == ".json" else yaml.load(text, Loader=_PlanLoader)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         raise InputError(Problem(name, None, None, f"not valid YAML/JSON: {exc}")) from exc
     return parse_plan(raw, name, path)

@@ -77,6 +77,18 @@ class StaffingStats:
     eligible_pairs: int = 0
 
 
+@dataclass(frozen=True)
+class TaskFrame:
+    """How one task's population shrank to the frame it was drawn from."""
+
+    task_id: str
+    population: int
+    dedup_history: int
+    dedup_plan: int
+    frequency_cap: int
+    eligible: int
+
+
 @dataclass
 class PlanResult:
     """A drawn, staffed and scheduled plan."""
@@ -89,5 +101,6 @@ class PlanResult:
     visits: list[Visit]
     staffing: StaffingStats
     workdays: list[dt.date]
+    frames: list[TaskFrame] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)

@@ -1,0 +1,256 @@
+"""One printable inspection notice (检查通知书) per visit, for the enterprise.
+
+What a notice carries follows the Chongqing Wulong district notice on
+standardising enforcement (武隆府办发〔2021〕53号):
+
+* 三(一): inspect by plan, with advance notice to the inspected party, by at
+  least two certified officers who show their enforcement certificates
+  (亮证执法, also 四(一)): so the notice names every team member with the
+  number of their certificate (执法证号);
+* 三(二): tell the party the reason and the legal basis of the action and the
+  rights it has, among them to state its case and to defend itself
+  (陈述权、申辩权): so the notice lists the items with their legal basis and
+  the enterprise's rights, including the right to ask that a team member with
+  an interest in it step aside (申请回避);
+* 三(四): publish the agency, the object, the kind and the conclusion: so the
+  notice says the result will be made public (双随机、一公开).
+
+Every value taken from the inputs is HTML-escaped. The notice carries no issue
+date or other timestamp: the same plan gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from collections.abc import Mapping
+from html import escape
+from pathlib import Path
+
+from scheduler.registry import Registry
+from scheduler.result import PlanResult, Visit
+
+NOTICES_DIR = "notices"
+INDEX_FILE = "index.csv"
+INDEX_COLUMNS = ["visit_id", "credit_code", "file"]
+
+RIGHTS = (
+    (
+        "申请回避",
+        "检查人员与你单位有直接利害关系（包括曾在你单位任职，或与你单位法定代表人系近亲属）"
+        "或者有其他关系可能影响公正检查的，你单位有权在检查前或检查中申请其回避。",
+    ),
+    (
+        "陈述、申辩",
+        "你单位有权对检查中发现的问题和检查结果进行陈述和申辩，检查机关应当听取并记录在案；"
+        "依法享有的听证、申请行政复议和提起行政诉讼等权利不受影响。",
+    ),
+    (
+        "查验证件",
+        "检查人员不少于两名，并应当主动出示行政执法证件；未出示证件的，你单位有权拒绝检查。",
+    ),
+)
+"""The enterprise's rights, as printed on every notice (Wulong notice 三(一), 三(二))."""
+
+_CSS = """\
+@page { size: A4; margin: 20mm 18mm; }
+* { box-sizing: border-box; }
+body { font-family: "SimSun", "Songti SC", "Noto Serif CJK SC", serif; font-size: 12pt;
+       line-height: 1.7; color: #000; margin: 0 auto; max-width: 174mm; padding: 10mm 0; }
+h1 { text-align: center; font-size: 20pt; letter-spacing: 0.3em; margin: 0 0 2mm; }
+.agency { text-align: center; font-size: 14pt; margin: 0; }
+.ref { text-align: right; margin: 2mm 0 6mm; }
+h2 { font-size: 13pt; margin: 5mm 0 2mm; }
+table { width: 100%; border-collapse: collapse; margin: 2mm 0; }
+th, td { border: 1px solid #000; padding: 1.5mm 2mm; text-align: left; vertical-align: top; }
+th { background: #eee; }
+.sign { margin-top: 12mm; text-align: right; }
+.note { font-size: 10pt; margin-top: 8mm; border-top: 1px solid #000; padding-top: 2mm; }
+@media print { body { padding: 0; max-width: none; } th { background: none; } }
+"""
+
+
+def chinese_date(day: dt.date) -> str:
+    """``2026-01-05`` -> ``2026年1月5日``."""
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def _e(value: object) -> str:
+    return escape("" if value is None else str(value), quote=True)
+
+
+def _agency_name(registry: Registry, agency_id: str) -> str:
+    agency = registry.agencies.get(agency_id)
+    return agency.name if agency else agency_id
+
+
+def _enterprises(result: PlanResult, codes: set[str]) -> dict[str, dict]:
+    """Registry rows of the enterprises ``codes``, by credit code (one pass over the table)."""
+    df = result.registry.enterprises
+    if df.empty or not codes:
+        return {}
+    sub = df[df["credit_code"].isin(codes)]
+    return {str(row["credit_code"]): row for row in sub.to_dict("records")}
+
+
+_QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
+
+
+def chinese_quarter(quarter: str) -> str:
+    """``2026Q1`` -> ``2026年第一季度`` (anything else is returned unchanged)."""
+    m = _QUARTER.match(quarter)
+    if not m:
+        return quarter
+    return f"{m.group(1)}年第{'一二三四'[int(m.group(2)) - 1]}季度"
+
+
+def _item_rows(result: PlanResult, visit: Visit) -> list[tuple[str, str, str]]:
+    """(task, item name, legal basis) for every item of every task of the visit.
+
+    A task without items, or an item missing from the registry's items table,
+    falls back to the task id (or item id) with an empty legal basis.
+    """
+    rows: list[tuple[str, str, str]] = []
+    for task_id in visit.task_ids:
+        try:
+            items = result.plan.task(task_id).items
+        except KeyError:
+            items = ()
+        if not items:
+            rows.append((task_id, task_id, ""))
+        for item_id in items:
+            item = result.registry.items.get(item_id)
+            if item is None:
+                rows.append((task_id, item_id, ""))
+            else:
+                rows.append((task_id, item.name, item.legal_basis))
+    return rows
+
+
+def _team_rows(result: PlanResult, visit: Visit) -> list[tuple[str, str, str]]:
+    """(name, certificate number, agency name) per team member, in slot order."""
+    rows = []
+    for inspector_id in visit.inspector_ids:
+        insp = result.registry.inspectors.get(inspector_id)
+        if insp is None:
+            rows.append((inspector_id, "", ""))
+        else:
+            rows.append((insp.name, insp.certificate_no or "", _agency_name(result.registry, insp.agency_id)))
+    return rows
+
+
+def render_notice(result: PlanResult, visit: Visit, enterprise: Mapping | None = None) -> str:
+    """The notice for ``visit`` as a self-contained, printable (A4) HTML page.
+
+    ``enterprise`` is the visited enterprise's registry row; looked up when
+    not given (pass it when rendering many notices: the lookup scans the table).
+    """
+    registry = result.registry
+    lead = _agency_name(registry, visit.lead_agency_id)
+    joint = [_agency_name(registry, a) for a in visit.agency_ids if a != visit.lead_agency_id]
+    if enterprise is None:
+        enterprise = _enterprises(result, {visit.credit_code}).get(visit.credit_code, {})
+    ent_name = enterprise.get("name") or visit.credit_code
+    if visit.date is not None:
+        when = chinese_date(visit.date)
+    else:
+        when = f"{chinese_date(visit.window_start)}至{chinese_date(visit.window_end)}期间（具体日期另行通知）"
+    by = _e(lead) + (f"会同{_e('、'.join(joint))}" if joint else "")
+
+    items_html = "\n".join(
+        f"<tr><td>{_e(t)}</td><td>{_e(name)}</td><td>{_e(basis) if basis else '—'}</td></tr>"
+        for t, name, basis in _item_rows(result, visit)
+    )
+    team_html = "\n".join(
+        f"<tr><td>{_e(name)}</td><td>{_e(cert)}</td><td>{_e(agency)}</td></tr>"
+        for name, cert, agency in _team_rows(result, visit)
+    )
+    rights_html = "\n".join(f"<li><strong>{_e(title)}</strong>：{_e(text)}</li>" for title, text in RIGHTS)
+    agencies_html = "<br>\n".join(_e(a) for a in [lead, *joint])
+
+    return f"""<!DOCTYPE html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<title>检查通知书 {_e(visit.visit_id)}</title>
+<style>
+{_CSS}</style>
+</head>
+<body>
+<p class="agency">{_e(lead)}</p>
+<h1>检查通知书</h1>
+<p class="ref">编号：{_e(visit.visit_id)}</p>
+<p><strong>{_e(ent_name)}</strong>（统一社会信用代码：{_e(visit.credit_code)}）：</p>
+<p>根据“双随机、一公开”监管工作要求，你单位经随机抽取被确定为{_e(chinese_quarter(result.plan.quarter))}抽查对象，\
+检查人员经随机选派产生。{by}定于<strong>{_e(when)}</strong>对你单位开展现场检查（进一次门、查多项事）。\
+请你单位安排熟悉情况的负责人员在场配合，并备齐与下列检查事项有关的证照、台账和资料。</p>
+<h2>一、检查任务与事项</h2>
+<table>
+<thead><tr><th>任务</th><th>检查事项</th><th>检查依据</th></tr></thead>
+<tbody>
+{items_html}
+</tbody>
+</table>
+<h2>二、检查人员</h2>
+<table>
+<thead><tr><th>姓名</th><th>执法证号</th><th>所属机构</th></tr></thead>
+<tbody>
+{team_html}
+</tbody>
+</table>
+<h2>三、你单位的权利</h2>
+<ol>
+{rights_html}
+</ol>
+<h2>四、结果公开</h2>
+<p>本次检查属“双随机、一公开”抽查，检查结果将自检查完成之日起20个工作日内\
+通过国家企业信用信息公示系统依法向社会公示。公示内容不包含个人身份信息。</p>
+<div class="sign">
+<p>{agencies_html}</p>
+<p>（印章）&emsp;&emsp;年&emsp;&emsp;月&emsp;&emsp;日</p>
+</div>
+<p class="note">本通知书一式两份，一份送达被检查单位，一份存档。</p>
+</body>
+</html>
+"""
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def notice_filename(visit_id: str) -> str:
+    """``<visit_id>.html``, with characters unsafe in a file name replaced by ``_``."""
+    name = _UNSAFE.sub("_", visit_id).lstrip(".") or "_"
+    return f"{name}.html"
+
+
+def write_notices(result: PlanResult, out_dir: str | Path) -> list[Path]:
+    """Write ``notices/<visit_id>.html`` per visit and ``notices/index.csv``
+    (visit_id, credit_code, file; sorted by visit_id) into ``out_dir``.
+
+    Returns the notices' paths in visit_id order.
+    """
+    folder = Path(out_dir) / NOTICES_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    visits = sorted(result.visits, key=lambda v: v.visit_id)
+    enterprises = _enterprises(result, {v.credit_code for v in visits})
+    seen: dict[str, str] = {}
+    paths: list[Path] = []
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(INDEX_COLUMNS)
+    for visit in visits:
+        name = notice_filename(visit.visit_id)
+        if name in seen:
+            raise ValueError(
+                f"visits {seen[name]!r} and {visit.visit_id!r} would share the notice file {name}"
+            )
+        seen[name] = visit.visit_id
+        path = folder / name
+        path.write_bytes(render_notice(result, visit, enterprises.get(visit.credit_code, {})).encode("utf-8"))
+        paths.append(path)
+        writer.writerow([visit.visit_id, visit.credit_code, name])
+    (folder / INDEX_FILE).write_bytes(buf.getvalue().encode("utf-8"))
+    return paths

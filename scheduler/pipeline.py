@@ -1,0 +1,125 @@
+"""The whole job: import, draw, merge into visits, draw teams, place dates."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import time
+from pathlib import Path
+
+import numpy as np
+
+from scheduler.draw import draw
+from scheduler.errors import InfeasibleError
+from scheduler.importer import load_registry
+from scheduler.plan import Plan, check_plan_against_registry, load_plan
+from scheduler.registry import Registry
+from scheduler.result import PlanResult, Visit
+from scheduler.staffing import Roster, build_roster, staff
+from scheduler.tickets import subseed
+from scheduler.visits import build_visits
+from scheduler.workdays import WorkCalendar, load_calendar
+from solver.dates import DateProblem, solve_dates
+
+DATES_DETERMINISTIC_TIME = 0.5  # CP-SAT repairs and polishes the greedy schedule; see README
+
+
+def plan_days(plan: Plan, calendar: WorkCalendar) -> list[dt.date]:
+    """Working days from the earliest window start to the latest window end."""
+    start = min(t.window_start for t in plan.tasks)
+    end = max(t.window_end for t in plan.tasks)
+    return calendar.workdays(start, end)
+
+
+def _xy_km(registry: Registry, visits: list[Visit]) -> np.ndarray:
+    ent = registry.enterprises.set_index("credit_code")
+    codes = [v.credit_code for v in visits]
+    lat = ent["lat"].reindex(codes).to_numpy(dtype=float)
+    lon = ent["lon"].reindex(codes).to_numpy(dtype=float)
+    mean_lat = np.nanmean(lat) if np.isfinite(lat).any() else 0.0
+    return np.column_stack([lon * 111.32 * np.cos(np.radians(mean_lat)), lat * 110.57])
+
+
+def schedule(visits: list[Visit], teams: list[tuple[str, ...]], roster: Roster, registry: Registry, seed: str) -> list[Visit]:
+    """Place every visit on a working day of its window when its whole team is available."""
+    visit_days = []
+    members = []
+    for v, team in zip(visits, teams, strict=False):
+        lo, hi = roster.day_range(v.window_start, v.window_end)
+        idx = [roster.index[i] for i in team]
+        common = roster.available[idx, lo:hi].all(axis=0)
+        visit_days.append(lo + np.flatnonzero(common))
+        members.append(idx)
+    bad = [v for v, d in zip(visits, visit_days, strict=False) if len(d) == 0]
+    if bad:
+        raise InfeasibleError(
+            [f"{'/'.join(v.task_ids)}: visit {v.visit_id}: its team shares no available working day" for v in bad]
+        )
+    problem = DateProblem(len(roster.days), visit_days, members, roster.daily_cap, _xy_km(registry, visits))
+    result = solve_dates(problem, seed=int(subseed(seed, "dates")[:8], 16), deterministic_time=DATES_DETERMINISTIC_TIME)
+    if not result.status.ok or min(result.days, default=0) < 0:
+        raise InfeasibleError(
+            "dates: no schedule keeps every inspector within the daily cap on days the whole team is available "
+            f"(solver status {result.status.value})"
+        )
+    return [
+        dataclasses.replace(v, date=roster.days[d], inspector_ids=team)
+        for v, d, team in zip(visits, result.days, teams, strict=False)
+    ]
+
+
+def run_plan(
+    registry_dir: str | Path,
+    plan_file: str | Path,
+    seed: str,
+    calendar_file: str | Path | None = None,
+) -> PlanResult:
+    """Run the whole job in memory. Raises InputError (exit 2) or InfeasibleError (exit 3)."""
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    registry = load_registry(registry_dir)
+    plan = load_plan(plan_file)
+    check_plan_against_registry(plan, registry)
+    if calendar_file is None and (Path(registry_dir) / "calendar.csv").exists():
+        calendar_file = Path(registry_dir) / "calendar.csv"
+    calendar = load_calendar(calendar_file) if calendar_file else WorkCalendar()
+    if calendar_file:
+        registry.files["calendar"] = Path(calendar_file)
+    days = plan_days(plan, calendar)
+    timings["import"] = time.perf_counter() - t0
+
+    t = time.perf_counter()
+    strata, selection, frames = draw(plan, registry, seed)
+    visits = build_visits(plan, registry, selection)
+    timings["draw"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    roster = build_roster(plan, registry, days)
+    teams, stats = staff(plan, registry, visits, roster, seed)
+    timings["staffing"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    visits = schedule(visits, teams, roster, registry, seed)
+    timings["dates"] = time.perf_counter() - t
+
+    warnings = []
+    if stats.pairs_over_cap:
+        warnings.append(
+            f"{stats.pairs_over_cap} inspector-enterprise pairs exceed pair_probability_cap "
+            f"{stats.pair_probability_cap}: too few eligible inspectors for those visits "
+            f"(max pair probability {stats.max_pair_probability:.3f})"
+        )
+    result = PlanResult(
+        plan=plan,
+        registry=registry,
+        seed=seed,
+        strata=strata,
+        selection=selection,
+        visits=visits,
+        staffing=stats,
+        workdays=days,
+        frames=frames,
+        warnings=warnings,
+        timings=timings,
+    )
+    return result

@@ -1,0 +1,148 @@
+"""``report.html``: the plan's summary and charts, readable offline.
+
+plotly.js is embedded inline exactly once, in the page head; each chart is a
+``<div>`` with a fixed id (plotly's default ids are random and would break
+byte-identical re-runs, which ``randinspect verify`` relies on). Nothing in
+the page depends on the clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from html import escape
+from pathlib import Path
+
+import plotly.graph_objects as go
+from plotly.offline import get_plotlyjs
+
+from scheduler.plotting import (
+    plot_inspector_load,
+    plot_load_expected_actual,
+    plot_visits_by_region,
+    plot_visits_by_risk,
+    plot_visits_by_task,
+    plot_visits_per_day,
+)
+from scheduler.result import PlanResult
+
+REPORT_FILE = "report.html"
+
+CHARTS: tuple[tuple[str, Callable[[PlanResult], go.Figure]], ...] = (
+    ("chart-visits-by-task", plot_visits_by_task),
+    ("chart-visits-by-region", plot_visits_by_region),
+    ("chart-visits-by-risk", plot_visits_by_risk),
+    ("chart-inspector-load", plot_inspector_load),
+    ("chart-load-expected-actual", plot_load_expected_actual),
+    ("chart-visits-per-day", plot_visits_per_day),
+)
+"""(fixed div id, chart function), in page order."""
+
+_CONFIG = {"responsive": True, "displaylogo": False}
+
+_CSS = """\
+body { font-family: "Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC", sans-serif;
+       margin: 24px auto; max-width: 1100px; color: #222; padding: 0 16px; }
+h1 { font-size: 22px; }
+h2 { font-size: 17px; margin-top: 28px; }
+table { border-collapse: collapse; margin: 8px 0 16px; }
+th, td { border: 1px solid #ccc; padding: 4px 10px; text-align: left; }
+th { background: #f3f3f3; font-weight: normal; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.chart { height: 400px; margin: 12px 0 24px; }
+.warn { color: #a94400; }
+"""
+
+
+def _e(value: object) -> str:
+    return escape("" if value is None else str(value), quote=True)
+
+
+def _summary_rows(result: PlanResult) -> list[tuple[str, str]]:
+    s = result.staffing
+    dated = [v.date for v in result.visits if v.date is not None]
+    span = f"{min(dated).isoformat()} 至 {max(dated).isoformat()}" if dated else "—"
+    over = "" if s.max_pair_probability <= s.pair_probability_cap else "（超过上限）"
+    return [
+        ("季度", result.plan.quarter),
+        ("随机种子", result.seed),
+        ("抽查任务数", str(len(result.plan.tasks))),
+        ("抽中（任务, 企业）数", str(len(result.selection))),
+        ("检查户次（进一次门、查多项事）", str(len(result.visits))),
+        ("分层数", str(len(result.strata))),
+        ("工作日数", str(len(result.workdays))),
+        ("检查日期范围", span),
+        ("参检人员数", str(sum(1 for n in s.load.values() if n > 0))),
+        ("两人同组最大概率 / 上限", f"{s.max_pair_probability:.4f} / {s.pair_probability_cap:.4f}{over}"),
+        ("超过上限的人员组合数", str(s.pairs_over_cap)),
+        ("可组队人员组合数", str(s.eligible_pairs)),
+        ("警告数", str(len(result.warnings))),
+    ]
+
+
+def _summary_html(result: PlanResult) -> str:
+    rows = "\n".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in _summary_rows(result))
+    parts = [f'<table id="summary">\n{rows}\n</table>']
+    if result.warnings:
+        items = "\n".join(f"<li>{_e(w)}</li>" for w in result.warnings)
+        parts.append(f'<h2>警告</h2>\n<ul class="warn" id="warnings">\n{items}\n</ul>')
+    return "\n".join(parts)
+
+
+def _strata_html(result: PlanResult) -> str:
+    strata = sorted(result.strata, key=lambda s: (s.task_id, s.stratum))
+    rows = "\n".join(
+        f"<tr><td>{_e(s.task_id)}</td><td>{_e(s.stratum)}</td>"
+        f'<td class="num">{s.population_size}</td><td class="num">{s.sample_size}</td>'
+        f'<td class="num">{s.inclusion_probability:.4f}</td></tr>'
+        for s in strata
+    )
+    head = "<tr><th>任务</th><th>分层</th><th>总体数</th><th>抽取数</th><th>入样概率</th></tr>"
+    return f'<table id="strata">\n<thead>{head}</thead>\n<tbody>\n{rows}\n</tbody>\n</table>'
+
+
+def chart_html(fig: go.Figure, div_id: str) -> str:
+    """One figure as a ``<div>`` with the fixed id ``div_id`` and its script, without plotly.js."""
+    return fig.to_html(
+        full_html=False,
+        include_plotlyjs=False,
+        div_id=div_id,
+        config=_CONFIG,
+        default_width="100%",
+        default_height="400px",
+    )
+
+
+def render_report(result: PlanResult) -> str:
+    """The whole report page as a string (deterministic for a given ``result``)."""
+    charts = "\n".join(
+        f'<section class="chart-section">\n{chart_html(fn(result), div_id)}\n</section>'
+        for div_id, fn in CHARTS
+    )
+    title = f"双随机、一公开 抽查计划报告 {result.plan.quarter}"
+    return f"""<!DOCTYPE html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<title>{_e(title)}</title>
+<style>
+{_CSS}</style>
+<script type="text/javascript">{get_plotlyjs()}</script>
+</head>
+<body>
+<h1>{_e(title)}</h1>
+<h2>概况</h2>
+{_summary_html(result)}
+<h2>分层抽样</h2>
+{_strata_html(result)}
+<h2>图表</h2>
+{charts}
+</body>
+</html>
+"""
+
+
+def write_report(result: PlanResult, out_dir: str | Path) -> Path:
+    """Write ``report.html`` into ``out_dir`` (UTF-8, ``\\n`` line endings)."""
+    path = Path(out_dir) / REPORT_FILE
+    path.write_bytes(render_report(result).encode("utf-8"))
+    return path

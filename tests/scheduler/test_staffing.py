@@ -1,0 +1,200 @@
+"""Staffing rules: each test builds a registry where the rule matters and fails if it is dropped."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+
+import pytest
+
+from scheduler.checks import check_visits
+from scheduler.draw import draw
+from scheduler.errors import InfeasibleError
+from scheduler.pipeline import plan_days, schedule
+from scheduler.registry import Conflict, Leave
+from scheduler.staffing import build_roster, staff
+from scheduler.visits import build_visits
+from scheduler.workdays import WorkCalendar
+from tests import factories as f
+
+ALL = {"A": 1, "B": 1, "C": 1, "D": 1}
+WINDOW = {"start": "2026-01-05", "end": "2026-03-31"}
+
+
+def task(**kw):
+    base = {"task_id": "T1", "agency_id": "SJ130123", "ratio": ALL, "window": WINDOW}
+    base.update(kw)
+    return base
+
+
+def run(reg, p, seed="s"):
+    _, selection, _ = draw(p, reg, seed)
+    visits = build_visits(p, reg, selection)
+    roster = build_roster(p, reg, plan_days(p, WorkCalendar()))
+    teams, stats = staff(p, reg, visits, roster, seed)
+    visits = schedule(visits, teams, roster, reg, seed)
+    assert check_visits(p, reg, visits) == []
+    return visits, stats
+
+
+def members(visits, code=None):
+    return Counter(i for v in visits if code is None or v.credit_code == code for i in v.inspector_ids)
+
+
+def pool(n=8, agency="SJ130123", prefix="I", **kw):
+    return [f.inspector(f"{prefix}{k:02d}", agency, **kw) for k in range(n)]
+
+
+@pytest.mark.parametrize(
+    "trap",
+    [
+        {"certificate_no": None},
+        {"auxiliary": True},
+        {"certificate_expiry": dt.date(2025, 12, 31)},
+    ],
+    ids=["no-certificate", "auxiliary", "expired"],
+)
+def test_uncertified_or_auxiliary_never_on_a_team(trap):
+    bad = f.inspector("BAD", **trap)
+    reg = f.registry(30, pool(6) + [bad])
+    visits, _ = run(reg, f.plan([task()]))
+    assert "BAD" not in members(visits)
+
+
+def test_certificate_expiring_mid_quarter_only_before_expiry():
+    soon = f.inspector("SOON", certificate_expiry=dt.date(2026, 3, 20))
+    reg = f.registry(60, pool(3) + [soon])
+    for seed in ("a", "b", "c"):
+        visits, _ = run(reg, f.plan([task()]), seed)
+        dates = [v.date for v in visits if "SOON" in v.inspector_ids]
+        assert dates and max(dates) <= dt.date(2026, 3, 20)
+
+
+def test_declared_conflict_former_employer_and_relative_are_recused():
+    codes = [f.code(k) for k in range(3)]
+    ent = f.enterprises(3)
+    decl = f.inspector("DECL")
+    former = f.inspector("FORMER", former_employers=frozenset({codes[1]}))
+    rel = f.inspector("REL", relatives_ids=frozenset({ent.loc[2, "legal_rep_id"]}))
+    reg = f.registry(3, [decl, former, rel], conflicts=[Conflict("DECL", codes[0], "配偶任职")])
+    for seed in "abcdefgh":
+        visits, _ = run(reg, f.plan([task()]), seed)
+        teams = {v.credit_code: set(v.inspector_ids) for v in visits}
+        assert teams[codes[0]] == {"FORMER", "REL"}
+        assert teams[codes[1]] == {"DECL", "REL"}
+        assert teams[codes[2]] == {"DECL", "FORMER"}
+
+
+def test_rotation_excludes_last_inspectors_unless_switched_off():
+    code = f.code(0)
+    history = [(code, "SJ130123", "2025-05-10", ("I00", "I01"))]
+    reg = f.registry(1, pool(4), history=history)
+    p = f.plan([task()], max_visits_per_enterprise=3)
+    for seed in "abcdef":
+        visits, _ = run(reg, p, seed)
+        assert set(visits[0].inspector_ids) == {"I02", "I03"}
+    seen = set()
+    for seed in "abcdefghij":
+        visits, _ = run(reg, f.plan([task()], max_visits_per_enterprise=3, rotation=False), seed)
+        seen |= set(visits[0].inspector_ids)
+    assert seen & {"I00", "I01"}
+
+
+def test_leave_days_are_never_visit_days():
+    away = Leave("I00", dt.date(2026, 1, 5), dt.date(2026, 1, 30))
+    reg = f.registry(40, pool(3), leave=[away])
+    visits, _ = run(reg, f.plan([task()]))
+    assert members(visits)["I00"] > 0
+    assert all(v.date > dt.date(2026, 1, 30) for v in visits if "I00" in v.inspector_ids)
+
+
+def test_long_leave_makes_inspector_ineligible_for_a_short_window():
+    away = Leave("I00", dt.date(2026, 2, 2), dt.date(2026, 2, 4))
+    reg = f.registry(4, pool(4), leave=[away])
+    visits, _ = run(reg, f.plan([task(window={"start": "2026-02-02", "end": "2026-02-06"})]))
+    assert "I00" not in members(visits)
+
+
+def test_quarterly_cap_personal_and_policy():
+    capped = f.inspector("CAPPED", quarterly_cap=2)
+    reg = f.registry(60, pool(4) + [capped])
+    p = f.plan([task(ratio={"A": 0.3, "B": 0.3, "C": 0.3, "D": 0.3})], quarterly_cap=20)
+    visits, stats = run(reg, p)
+    load = members(visits)
+    assert load["CAPPED"] <= 2
+    assert max(load.values()) <= 20
+    assert stats.capacity["CAPPED"] == 2
+
+
+def test_daily_cap_one_means_one_visit_a_day():
+    reg = f.registry(80, pool(3))
+    visits, _ = run(reg, f.plan([task(ratio={"A": 0.4, "B": 0.4, "C": 0.4, "D": 0.4})], daily_cap=1))
+    per_day = Counter((i, v.date) for v in visits for i in v.inspector_ids)
+    assert max(per_day.values()) == 1
+
+
+def test_specialty_needs_one_holder_on_every_team():
+    food = pool(2, prefix="F", specialties=frozenset({"food"}))
+    general = pool(6, prefix="G", specialties=frozenset({"general"}))
+    reg = f.registry(40, food + general)
+    visits, _ = run(reg, f.plan([task(specialty="food")]))
+    assert all(any(i.startswith("F") for i in v.inspector_ids) for v in visits)
+
+
+def test_joint_task_has_one_member_of_each_department():
+    market = pool(4)
+    eco = pool(3, agency="ST130123", prefix="E", specialties=frozenset({"environment"}))
+    reg = f.registry(20, market + eco)
+    visits, _ = run(reg, f.plan([task(joint_agencies=["ST130123"])]))
+    for v in visits:
+        assert v.departments == ("market", "ecology")
+        assert any(i.startswith("E") for i in v.inspector_ids)
+        assert any(i.startswith("I") for i in v.inspector_ids)
+
+
+def test_lead_staffing_uses_only_lead_agency_and_local_adds_lower_agencies():
+    city = pool(2, agency="SJ130100", prefix="C")
+    county = pool(6, agency="SJ130123", prefix="K")
+    reg = f.registry(40, city + county)
+    lead_task = task(agency_id="SJ130100", ratio={"A": 0.3, "B": 0.3, "C": 0.3, "D": 0.3})
+    visits, _ = run(reg, f.plan([lead_task], quarterly_cap=30))
+    assert set(members(visits)) <= {"C00", "C01"}
+    visits, _ = run(reg, f.plan([{**lead_task, "staffing": "local"}]))
+    assert set(members(visits)) & {f"K{k:02d}" for k in range(6)}
+
+
+def test_pair_probability_cap_and_balanced_loads():
+    reg = f.registry(400, pool(20))
+    p = f.plan([task(ratio={"A": 0.3, "B": 0.3, "C": 0.3, "D": 0.3})])
+    visits, stats = run(reg, p)
+    assert stats.max_pair_probability <= 0.5
+    loads = [n for i, n in stats.load.items()]
+    assert max(loads) - min(loads) <= 2
+
+
+def test_same_seed_same_teams_other_seed_other_teams():
+    reg = f.registry(200, pool(12))
+    p = f.plan([task(ratio={"A": 0.2, "B": 0.2, "C": 0.2, "D": 0.2})])
+    a, _ = run(reg, p, "x")
+    b, _ = run(reg, p, "x")
+    c, _ = run(reg, p, "y")
+    assert a == b
+    assert [v.inspector_ids for v in a] != [v.inspector_ids for v in c]
+
+
+def test_specialty_missing_is_infeasible_with_task_rule_and_numbers():
+    reg = f.registry(20, pool(6, specialties=frozenset({"general"})))
+    with pytest.raises(InfeasibleError) as err:
+        run(reg, f.plan([task(specialty="special_equipment")]))
+    msg = str(err.value)
+    assert "T1: visit 2026Q1-" in msg
+    assert "needs a special_equipment inspector of department market" in msg
+    assert "between 2026-01-05 and 2026-03-31; 0 are eligible" in msg
+
+
+def test_capacity_shortfall_names_task_and_capacity():
+    spec = [f.inspector("SE1", specialties=frozenset({"special_equipment"}), quarterly_cap=3)]
+    reg = f.registry(40, spec + pool(6, specialties=frozenset({"general"})))
+    with pytest.raises(InfeasibleError) as err:
+        run(reg, f.plan([task(specialty="special_equipment", ratio={"A": 0.5, "B": 0.5, "C": 0.5, "D": 0.5})]))
+    assert "visits need a special_equipment inspector of department market between 2026-01-05 and 2026-03-31; 1 is eligible after conflicts and leave, capacity 3" in str(err.value)
