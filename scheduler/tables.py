@@ -1,0 +1,321 @@
+"""Reading one registry table file as strings, headers mapped to the interchange contract.
+
+A table may come as ``.csv`` (UTF-8 with or without BOM, else GB18030, which
+covers GBK), ``.xlsx`` (first sheet) or ``.parquet``. Every cell is read as a
+string so that validation (:mod:`scheduler.importer`) controls parsing; Excel
+and Parquet dates become ``YYYY-MM-DD`` and whole numbers lose their ``.0``.
+Headers may be the contract's English names or its Chinese labels.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+from openpyxl.utils.exceptions import InvalidFileException
+
+from scheduler.errors import InputError, Problem
+
+# Table name -> Chinese table name (CONTRACT.md headings).
+TABLE_LABELS: dict[str, str] = {
+    "agencies": "执法机构",
+    "enterprises": "检查对象名录库",
+    "inspectors": "执法检查人员名录库",
+    "conflicts": "回避关系",
+    "history": "检查记录",
+    "leave": "请假",
+    "items": "抽查事项清单",
+}
+
+# Column name -> Chinese label, one dict per table, in the contract's order.
+# The contract gives no labels for lat/lon or for the optional tables' columns;
+# those below reuse the label of the same column elsewhere or are the usual terms.
+AGENCY_LABELS: dict[str, str] = {
+    "agency_id": "机构编码",
+    "name": "机构名称",
+    "department": "部门",
+    "level": "层级",
+    "parent_id": "上级机构",
+    "region_code": "行政区划代码",
+}
+ENTERPRISE_LABELS: dict[str, str] = {
+    "credit_code": "统一社会信用代码",
+    "name": "名称",
+    "region_code": "行政区划代码",
+    "industry": "行业代码",
+    "risk_class": "信用风险分类",
+    "key_area": "重点领域",
+    "abnormal": "经营异常",
+    "complaints": "投诉举报数",
+    "status": "登记状态",
+    "legal_rep_id": "法定代表人证件号",
+    "address": "住所",
+    "lat": "纬度",
+    "lon": "经度",
+}
+INSPECTOR_LABELS: dict[str, str] = {
+    "inspector_id": "人员编码",
+    "name": "姓名",
+    "agency_id": "所属机构",
+    "certificate_no": "执法证号",
+    "certificate_expiry": "证件有效期",
+    "auxiliary": "辅助人员",
+    "specialties": "专业领域",
+    "quarterly_cap": "季度上限",
+    "daily_cap": "每日上限",
+    "former_employers": "曾任职单位",
+    "relatives_ids": "近亲属证件号",
+}
+CONFLICT_LABELS: dict[str, str] = {
+    "inspector_id": "人员编码",
+    "credit_code": "统一社会信用代码",
+    "reason": "回避原因",
+}
+HISTORY_LABELS: dict[str, str] = {
+    "credit_code": "统一社会信用代码",
+    "agency_id": "机构编码",
+    "date": "检查日期",
+    "inspector_ids": "检查人员",
+}
+LEAVE_LABELS: dict[str, str] = {
+    "inspector_id": "人员编码",
+    "start": "开始日期",
+    "end": "结束日期",
+}
+ITEM_LABELS: dict[str, str] = {
+    "item_id": "事项编码",
+    "department": "部门",
+    "name": "事项名称",
+    "legal_basis": "法律依据",
+    "specialty": "专业领域",
+}
+CALENDAR_LABELS: dict[str, str] = {"date": "日期", "kind": "类型"}
+HEADER_LABELS: dict[str, dict[str, str]] = {
+    "calendar": CALENDAR_LABELS,
+    "agencies": AGENCY_LABELS,
+    "enterprises": ENTERPRISE_LABELS,
+    "inspectors": INSPECTOR_LABELS,
+    "conflicts": CONFLICT_LABELS,
+    "history": HISTORY_LABELS,
+    "leave": LEAVE_LABELS,
+    "items": ITEM_LABELS,
+}
+EXTENSIONS = (".csv", ".xlsx", ".parquet")
+CSV_ENCODINGS = ("utf-8-sig", "gb18030")
+_ALL_STRINGS = {f"f{k}": pa.string() for k in range(1024)}  # pyarrow's generated column names
+
+
+def find_table(folder: Path, table: str) -> Path | None:
+    """The file holding ``table`` in ``folder``: ``<table>`` or its Chinese name, with
+    extension ``.csv``, ``.xlsx`` or ``.parquet`` (any case). ``None`` when there is none;
+    :class:`InputError` when two files claim the table."""
+    stems = {table, TABLE_LABELS[table]}
+    found = sorted(
+        p
+        for p in Path(folder).iterdir()
+        if p.is_file() and p.suffix.lower() in EXTENSIONS and p.stem in stems
+    )
+    if len(found) > 1:
+        names = " and ".join(p.name for p in found)
+        raise InputError(
+            Problem(found[0].name, None, None, f"two files for table {table}: {names}; keep one")
+        )
+    return found[0] if found else None
+
+
+def read_table(path: Path, table: str) -> pd.DataFrame:
+    """Every cell of ``path`` as a string; headers mapped to the contract's English names.
+
+    The index is the spreadsheet row number (header is row 1, first data row 2);
+    rows that are empty in every column are dropped. Unknown columns are kept
+    under their (stripped) header. Raises :class:`InputError` when the file cannot
+    be read or two headers name the same column.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    readers = {".csv": _read_csv, ".xlsx": _read_xlsx, ".parquet": _read_parquet}
+    if suffix not in readers:
+        raise InputError(
+            Problem(path.name, None, None, f"unsupported file type {suffix!r}; use .csv, .xlsx or .parquet")
+        )
+    try:
+        header, body = readers[suffix](path)
+    except InputError:
+        raise
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, InvalidFileException) as exc:
+        raise InputError(Problem(path.name, None, None, f"cannot read the file: {exc}")) from exc
+    body.index = pd.RangeIndex(2, 2 + len(body), name="row")
+    body.columns = range(body.shape[1])
+    width = max(len(header), body.shape[1])
+    header = list(header) + [""] * (width - len(header))
+    for k in range(body.shape[1], width):
+        body[k] = ""
+    names = [canonical_header(h, table) for h in header]
+    problems: list[Problem] = []
+    keep: list[int] = []
+    seen: dict[str, int] = {}
+    for k, name in enumerate(names):
+        if name == "":
+            if (body[k] != "").any():
+                problems.append(Problem(path.name, None, None, f"column {k + 1} has values but no header"))
+            continue
+        if name in seen:
+            j = seen[name]
+            problems.append(
+                Problem(
+                    path.name,
+                    None,
+                    name,
+                    f"two headers name column {name}: {header[j]!r} (column {j + 1}) "
+                    f"and {header[k]!r} (column {k + 1})",
+                )
+            )
+            continue
+        seen[name] = k
+        keep.append(k)
+    if problems:
+        raise InputError(problems)
+    body = body[keep]
+    body.columns = [names[k] for k in keep]
+    if len(body.columns):
+        filled = (body != "").any(axis=1)
+        if not filled.all():
+            body = body[filled]
+    return body
+
+
+def canonical_header(raw: Any, table: str) -> str:
+    """The contract's English name for header ``raw`` (English in any case, or the
+    Chinese label); unknown headers come back stripped of whitespace and BOM."""
+    name = "" if raw is None else str(raw).replace("\ufeff", "").strip()
+    labels = HEADER_LABELS[table]
+    if name.lower() in labels:
+        return name.lower()
+    for english, chinese in labels.items():
+        if name == chinese:
+            return english
+    return name
+
+
+def _read_csv(path: Path) -> tuple[list[str], pd.DataFrame]:
+    """UTF-8 (BOM optional) first, then GB18030."""
+    for encoding in CSV_ENCODINGS:
+        try:
+            frame = _csv_frame(path, encoding)
+        except UnicodeDecodeError:
+            continue
+        except pd.errors.EmptyDataError:
+            raise InputError(Problem(path.name, None, None, "the file is empty")) from None
+        if frame.empty:
+            raise InputError(Problem(path.name, None, None, "the file is empty"))
+        return list(frame.iloc[0]), frame.iloc[1:].reset_index(drop=True)
+    raise InputError(Problem(path.name, None, None, "the text is neither UTF-8 nor GB18030/GBK"))
+
+
+def _csv_frame(path: Path, encoding: str) -> pd.DataFrame:
+    """All lines (header included) as string columns.
+
+    pyarrow's reader first (fast and lean for millions of rows); when it rejects
+    the layout (ragged rows, quoted newlines, too many columns) the pandas reader
+    decides: it pads short rows and names the line of a long one. Both take the
+    first line's width as the table's (pandas' ``header=0`` would silently turn an
+    extra field into the index).
+    """
+    try:
+        table = pa_csv.read_csv(
+            path,
+            read_options=pa_csv.ReadOptions(
+                encoding="utf8" if encoding.startswith("utf") else encoding, autogenerate_column_names=True
+            ),
+            parse_options=pa_csv.ParseOptions(ignore_empty_lines=False),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=_ALL_STRINGS,
+                null_values=[],
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+        if table.num_columns <= len(_ALL_STRINGS):
+            return table.to_pandas(self_destruct=True, split_blocks=True)
+    except pa.ArrowInvalid as exc:
+        if "UTF8" in str(exc):
+            raise UnicodeDecodeError(encoding, b"", 0, 0, str(exc)) from None
+        if "Empty CSV file" in str(exc):
+            raise pd.errors.EmptyDataError(str(exc)) from None
+    frame = pd.read_csv(
+        path, header=None, encoding=encoding, dtype=str, keep_default_na=False, skip_blank_lines=False
+    )
+    return frame.fillna("")
+
+
+def _read_xlsx(path: Path) -> tuple[list[str], pd.DataFrame]:
+    """First sheet, cell values converted by :func:`cell_text`."""
+    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        rows = book.worksheets[0].iter_rows(values_only=True)
+        first = next(rows, None)
+        if first is None:
+            raise InputError(Problem(path.name, None, None, "the first sheet is empty"))
+        header = [cell_text(v) for v in first]
+        data = [[cell_text(v) for v in row] for row in rows]
+    finally:
+        book.close()
+    width = max([len(header), *(len(r) for r in data)])
+    data = [r + [""] * (width - len(r)) for r in data]
+    return header, pd.DataFrame(data, columns=range(width), dtype=str)
+
+
+def _read_parquet(path: Path) -> tuple[list[str], pd.DataFrame]:
+    raw = pd.read_parquet(path)
+    header = [str(c) for c in raw.columns]
+    body = pd.DataFrame({k: series_text(raw.iloc[:, k]) for k in range(raw.shape[1])}, index=raw.index)
+    return header, body.reset_index(drop=True)
+
+
+def cell_text(value: Any) -> str:
+    """A cell value as clean text: dates ``YYYY-MM-DD``, ``12.0`` -> ``12``, None -> ``""``."""
+    if value is None:
+        return ""
+    if isinstance(value, bool | np.bool_):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        return str(int(value)) if value.is_integer() else repr(float(value))
+    return str(value)
+
+
+def series_text(s: pd.Series) -> pd.Series:
+    """A typed column (Parquet) as text, vectorised, by the rules of :func:`cell_text`."""
+    missing = s.isna().to_numpy()
+    if pd.api.types.is_bool_dtype(s):
+        out = pd.Series(np.where(s.fillna(False).to_numpy(bool), "true", "false"), index=s.index, dtype=str)
+    elif pd.api.types.is_datetime64_any_dtype(s):
+        naive = s.dt.tz_localize(None) if getattr(s.dt, "tz", None) is not None else s
+        midnight = bool((naive.dt.normalize() == naive)[~missing].all())
+        out = naive.dt.strftime("%Y-%m-%d" if midnight else "%Y-%m-%d %H:%M:%S").astype(str)
+    elif pd.api.types.is_integer_dtype(s):
+        out = s.astype(str)
+    elif pd.api.types.is_float_dtype(s):
+        values = s.to_numpy(dtype=float, na_value=np.nan)
+        whole = np.isfinite(values) & (np.floor(values) == values) & (np.abs(values) < 2.0**53)
+        out = s.astype(str)
+        out[whole] = values[whole].astype(np.int64).astype(str)
+    elif pd.api.types.is_string_dtype(s) and not pd.api.types.is_object_dtype(s):
+        out = s.astype(str)
+    else:
+        out = s.map(cell_text).astype(str)
+    out[missing] = ""
+    return out
