@@ -35,7 +35,7 @@ from scheduler.lottery import round_flow
 from scheduler.plan import Plan
 from scheduler.registry import Inspector, Registry
 from scheduler.result import StaffingStats, Visit
-from scheduler.tickets import HashStream, subseed
+from scheduler.tickets import subseed
 from solver.marginals import MarginalProblem, pairs_of, solve_marginals
 
 UNIT = 10_000  # one visit = UNIT flow units; probabilities in steps of 1/UNIT
@@ -147,6 +147,34 @@ def allowed_agencies(plan: Plan, registry: Registry, visit: Visit, region_code: 
     return out
 
 
+def slot_layout(
+    plan: Plan, registry: Registry, visit: Visit, allowed: dict[str, set[str]], eligible: list[Inspector]
+) -> list[tuple[str | None, str | None]]:
+    """(department, specialty) of each team place: one per department (lead first); each task's
+    specialty goes to its lead department's place when someone eligible there holds it, else to
+    another department's that has a holder; free places (any department) up to ``team_size``."""
+
+    def has_holder(dept: str, spec: str) -> bool:
+        return any(i.agency_id in allowed[dept] and spec in i.specialties for i in eligible)
+
+    layout: list[list] = [[d, None] for d in visit.departments]
+    for tid in visit.task_ids:
+        task = plan.task(tid)
+        if not task.specialty or any(s[1] == task.specialty for s in layout):
+            continue
+        lead_dept = registry.agencies[task.agency_id].department
+        depts = [lead_dept] + [d for d in visit.departments if d != lead_dept]
+        dept = next((d for d in depts if has_holder(d, task.specialty)), lead_dept)
+        free = next((s for s in layout if s[0] == dept and s[1] is None), None)
+        if free is not None:
+            free[1] = task.specialty
+        else:
+            layout.append([dept, task.specialty])
+    while len(layout) < plan.policy.team_size:
+        layout.append([None, None])
+    return [(d, sp) for d, sp in layout]
+
+
 def eligibility(plan: Plan, registry: Registry, visits: list[Visit], roster: Roster) -> Eligibility:
     """Candidates for every slot of every visit, after every exclusion rule."""
     ent = registry.enterprises.set_index("credit_code")
@@ -171,22 +199,8 @@ def eligibility(plan: Plan, registry: Registry, visits: list[Visit], roster: Ros
         code = v.credit_code
         allowed = allowed_agencies(plan, registry, v, region[code])
         allowed_all.append(allowed)
-        # Slot layout: one per department, the task specialties attached to their lead department.
-        layout: list[list] = [[d, None] for d in v.departments]
-        for tid in v.task_ids:
-            task = plan.task(tid)
-            if not task.specialty or any(s[1] == task.specialty for s in layout):
-                continue
-            dept = registry.agencies[task.agency_id].department
-            free = next((s for s in layout if s[0] == dept and s[1] is None), None)
-            if free is not None:
-                free[1] = task.specialty
-            else:
-                layout.append([dept, task.specialty])
-        while len(layout) < team_size:
-            layout.append([None, None])
-        k = len(layout)
-
+        # The most slots the layout below can make: one per department plus one per further specialty.
+        k = max(team_size, len(v.departments) + max(0, len(v.specialties) - 1))
         lo, hi = roster.day_range(v.window_start, v.window_end)
         width = hi - lo
         rep = legal[code]
@@ -214,6 +228,8 @@ def eligibility(plan: Plan, registry: Registry, visits: list[Visit], roster: Ros
                         eligible.append(i)
         eligible.sort()
         excluded.append(reasons)
+        layout = slot_layout(plan, registry, v, allowed, [roster.inspectors[i] for i in eligible])
+        assert len(layout) <= k, (v.visit_id, layout, k)
         ids: list[int] = []
         for dept, spec in layout:
             agencies = allowed[dept] if dept else set().union(*allowed.values())
@@ -230,24 +246,34 @@ def eligibility(plan: Plan, registry: Registry, visits: list[Visit], roster: Ros
 
 
 def _describe_slot(slot: Slot) -> str:
-    what = f"a {slot.specialty} inspector" if slot.specialty else "an inspector"
+    article = "an" if slot.specialty and slot.specialty[0] in "aeiou" else "a"
+    what = f"{article} {slot.specialty} inspector" if slot.specialty else "an inspector"
     return f"{what} of department {slot.department}" if slot.department else what
 
 
 def diagnose(plan: Plan, registry: Registry, visits: list[Visit], roster: Roster, elig: Eligibility, routed: float) -> list[str]:
     """Say which task, which rule and the numbers that make staffing impossible."""
     reasons: list[str] = []
+    empty: dict[tuple, list[Slot]] = defaultdict(list)
     for s in elig.slots:
         if not s.candidates:
-            v = visits[s.visit]
-            why = ", ".join(f"{n} {EXCLUSION_TEXT[r]}" for r, n in sorted(elig.excluded[s.visit].items()))
-            reasons.append(
-                f"{'/'.join(v.task_ids)}: visit {v.visit_id} ({v.credit_code}) needs {_describe_slot(s)} "
-                f"between {v.window_start} and {v.window_end}; 0 are eligible"
-                + (f" (excluded: {why})" if why else "")
-            )
+            empty[("/".join(visits[s.visit].task_ids), s.department, s.specialty)].append(s)
+    for (tasks, _, _), members in sorted(empty.items(), key=lambda kv: str(kv[0])):
+        v = visits[members[0].visit]
+        first = members[0]
+        why = [f"{n} {EXCLUSION_TEXT[r]}" for r, n in sorted(elig.excluded[first.visit].items())]
+        others = set().union(*(elig.slots[k].candidates for k in elig.visit_slots[first.visit]))
+        if first.specialty:
+            why.append(f"{len(others)} eligible but without {first.specialty}")
+        what = f"{len(members)} visits need" if len(members) > 1 else "1 visit needs"
+        reasons.append(
+            f"{tasks}: {what} {_describe_slot(first)} between {v.window_start} and {v.window_end}; "
+            f"0 are eligible (e.g. visit {v.visit_id}, {v.credit_code}: "
+            + (", ".join(why) if why else "nobody works for the allowed agencies")
+            + ")"
+        )
     if reasons:
-        return reasons[:50]
+        return reasons
     # Aggregate demand per (task, department, specialty) against the eligible pool's capacity.
     groups: dict[tuple, list[Slot]] = defaultdict(list)
     for s in elig.slots:
@@ -353,7 +379,7 @@ def _draw_teams(problem: MarginalProblem, result, visits: list[Visit], slots: li
     heads += (slot0 + problem.edge_slot[e_multi]).tolist()
     values += result.edge_flow[e_multi].tolist()
 
-    rounded = round_flow(tails, heads, values, UNIT, HashStream(subseed(seed, "teams")))
+    rounded = round_flow(tails, heads, values, UNIT, subseed(seed, "teams"))
     chosen = np.zeros(len(problem.edge_inspector), dtype=bool)
     chosen[e_single] = np.array(rounded[first_edge : first_edge + len(e_single)]) == UNIT
     chosen[e_multi] = np.array(rounded[second_edge:]) == UNIT
