@@ -55,6 +55,7 @@ class Task:
     population: Population = field(default_factory=Population)
     ratio: dict[str, Decimal] | None = None
     count: int | dict[str, int] | None = None
+    name: str = ""
 
 
 @dataclass(frozen=True)
@@ -329,6 +330,7 @@ def parse_plan(raw: Any, name: str = "plan", path: Path | None = None) -> Plan:
                 population=population,
                 ratio=ratio,
                 count=count,
+                name=str(t.get("name") or "").strip(),
             )
         )
     if r.problems:

@@ -22,6 +22,7 @@ drawn from them by :func:`scheduler.lottery.round_flow`.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import datetime as dt
 from collections import Counter, defaultdict
@@ -40,9 +41,9 @@ from solver.marginals import MarginalProblem, pairs_of, solve_marginals
 
 UNIT = 10_000  # one visit = UNIT flow units; probabilities in steps of 1/UNIT
 SEGMENT = UNIT // 4  # load-balancing cost steps of a quarter visit
-# Attempts in order: spread each slot over >= |candidates| / c inspectors (c = 2, 4, no spread),
-# keeping the pair probability cap; last, without the cap (the run then says which pairs exceed it).
-ATTEMPTS = ((2, True), (4, True), (None, True), (None, False))
+# Each slot's probability is spread over its candidates: up to SPREAD / |candidates| per
+# candidate at no cost, more at a small cost that never outweighs load balance.
+SPREAD = 2
 
 
 @dataclass
@@ -68,9 +69,8 @@ class Roster:
     index: dict[str, int]
 
     def day_range(self, start: dt.date, end: dt.date) -> tuple[int, int]:
-        lo = int(np.searchsorted(np.array(self.days, dtype="datetime64[D]"), np.datetime64(start)))
-        hi = int(np.searchsorted(np.array(self.days, dtype="datetime64[D]"), np.datetime64(end), side="right"))
-        return lo, hi
+        """Indices [lo, hi) of the working days from start to end."""
+        return bisect.bisect_left(self.days, start), bisect.bisect_right(self.days, end)
 
 
 def build_roster(plan: Plan, registry: Registry, days: list[dt.date]) -> Roster:
@@ -319,27 +319,24 @@ def staff(plan: Plan, registry: Registry, visits: list[Visit], roster: Roster, s
             tight_visit[vi] = True
 
     result = problem = None
-    for spread, keep_cap in ATTEMPTS:
-        if spread is None:
-            edge_cap = np.full(len(edge_insp), UNIT, dtype=np.int64)
-        else:
-            edge_cap = np.minimum(UNIT, -(-spread * UNIT // slot_size[edge_slot]))
+    for keep_cap in (True, False):
         problem = MarginalProblem(
             n_inspectors=len(roster.inspectors),
             n_slots=len(slots),
             slot_visit=slot_visit,
             edge_inspector=edge_insp,
             edge_slot=edge_slot,
-            edge_cap=edge_cap,
+            edge_cap=np.full(len(edge_insp), UNIT, dtype=np.int64),
             pair_cap=np.zeros(0, dtype=np.int64),
             caps=roster.cap,
             unit=UNIT,
             segment=SEGMENT,
+            edge_soft=np.minimum(UNIT, -(-SPREAD * UNIT // slot_size[edge_slot])),
         )
         _, p_visit, _ = pairs_of(problem)
         pair_cap = np.where(tight_visit[p_visit] | (not keep_cap), UNIT, q_units)
         problem = dataclasses.replace(problem, pair_cap=pair_cap)
-        result = solve_marginals(problem)
+        result = solve_marginals(problem, measure_shortfall=not keep_cap)
         if result.status.ok:
             break
     if result is None or not result.status.ok:

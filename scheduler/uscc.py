@@ -20,7 +20,7 @@ def check_char(body: str) -> str:
     if len(body) != 17:
         raise ValueError(f"need 17 characters before the check character, got {len(body)}")
     total = 0
-    for pos, (ch, w) in enumerate(zip(body, WEIGHTS)):
+    for pos, (ch, w) in enumerate(zip(body, WEIGHTS, strict=True)):
         try:
             total += _VALUE[ch] * w
         except KeyError:

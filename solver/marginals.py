@@ -38,6 +38,11 @@ class MarginalProblem:
     of each (inspector, visit) pair, looked up by ``pair_key`` order (see
     :func:`pairs_of`). ``caps``: quarterly capacity of each inspector in
     visits. ``segment``: size (units) of one load-cost segment.
+    ``edge_soft``: per edge, the flow beyond which each unit costs
+    ``spread_penalty`` (spreading a slot over many inspectors is preferred,
+    but never at the price of balance: a load segment costs
+    ``load_weight * rank``, so the total is
+    convex, close to the sum of squared loads).
     """
 
     n_inspectors: int
@@ -50,6 +55,9 @@ class MarginalProblem:
     caps: np.ndarray
     unit: int
     segment: int
+    edge_soft: np.ndarray | None = None
+    spread_penalty: int = 1
+    load_weight: int = 16
 
 
 @dataclass(frozen=True)
@@ -74,8 +82,9 @@ def pairs_of(problem: MarginalProblem) -> tuple[np.ndarray, np.ndarray, np.ndarr
     return uniq // nv, uniq % nv, edge_pair
 
 
-def solve_marginals(problem: MarginalProblem) -> Marginals:
-    """Solve the network; INFEASIBLE when the slots cannot all be filled fractionally."""
+def solve_marginals(problem: MarginalProblem, measure_shortfall: bool = True) -> Marginals:
+    """Solve the network; INFEASIBLE when the slots cannot all be filled fractionally (then,
+    if ``measure_shortfall``, ``total_flow`` says how much can be routed at all)."""
     p_insp, p_visit, edge_pair = pairs_of(problem)
     n_pairs = len(p_insp)
     multi = np.bincount(edge_pair, minlength=n_pairs) > 1  # pairs needing their own node
@@ -105,25 +114,30 @@ def solve_marginals(problem: MarginalProblem) -> Marginals:
     tails.append(np.full(len(seg_insp), src))
     heads.append(insp0 + seg_insp)
     caps.append(seg_cap)
-    costs.append((seg_rank + 1) ** 2)
+    costs.append(problem.load_weight * (seg_rank + 1))
 
     # inspector -> slot for single-slot pairs; inspector -> pair -> slot otherwise.
+    # Each candidate edge is two arcs: up to its soft cap for free, beyond at the spread penalty.
     single = ~multi[edge_pair]
     e_idx = np.flatnonzero(single)
-    tails.append(insp0 + problem.edge_inspector[e_idx])
-    heads.append(slot0 + problem.edge_slot[e_idx])
-    caps.append(np.minimum(problem.edge_cap[e_idx], problem.pair_cap[edge_pair[e_idx]]))
-    costs.append(np.zeros(len(e_idx), dtype=np.int64))
+    hard = problem.edge_cap.copy()
+    hard[e_idx] = np.minimum(hard[e_idx], problem.pair_cap[edge_pair[e_idx]])
+    soft = hard if problem.edge_soft is None else np.minimum(problem.edge_soft, hard)
+    edge_tail = np.where(single, insp0 + problem.edge_inspector, pair_node[edge_pair])
+    edge_head = slot0 + problem.edge_slot
+    tails.append(edge_tail)
+    heads.append(edge_head)
+    caps.append(soft)
+    costs.append(np.zeros(len(soft), dtype=np.int64))
+    tails.append(edge_tail)
+    heads.append(edge_head)
+    caps.append(hard - soft)
+    costs.append(np.full(len(soft), problem.spread_penalty, dtype=np.int64))
     m_idx = np.flatnonzero(multi)
     tails.append(insp0 + p_insp[m_idx])
     heads.append(pair_node[m_idx])
     caps.append(problem.pair_cap[m_idx])
     costs.append(np.zeros(len(m_idx), dtype=np.int64))
-    e2 = np.flatnonzero(~single)
-    tails.append(pair_node[edge_pair[e2]])
-    heads.append(slot0 + problem.edge_slot[e2])
-    caps.append(problem.edge_cap[e2])
-    costs.append(np.zeros(len(e2), dtype=np.int64))
     # slot -> sink
     tails.append(slot0 + np.arange(problem.n_slots))
     heads.append(np.full(problem.n_slots, sink))
@@ -143,6 +157,9 @@ def solve_marginals(problem: MarginalProblem) -> Marginals:
     supplies[sink] = -demand
     flow.set_nodes_supplies(np.arange(sink + 1, dtype=np.int32), supplies)
     status = flow.solve()
+    if status != flow.OPTIMAL and not measure_shortfall:
+        empty = np.zeros(0, dtype=np.int64)
+        return Marginals(SolveStatus.INFEASIBLE, empty, empty, empty, empty, empty, 0)
     if status != flow.OPTIMAL:
         # Find how much can be routed at all, for the diagnosis.
         mf = min_cost_flow.SimpleMinCostFlow()
@@ -163,8 +180,6 @@ def solve_marginals(problem: MarginalProblem) -> Marginals:
     bounds = np.cumsum([0, *sizes])
     seg_flow = flows[bounds[0] : bounds[1]]
     load = np.bincount(seg_insp, weights=seg_flow, minlength=problem.n_inspectors).astype(np.int64)
-    edge_flow = np.zeros(len(problem.edge_inspector), dtype=np.int64)
-    edge_flow[e_idx] = flows[bounds[1] : bounds[2]]
-    edge_flow[e2] = flows[bounds[3] : bounds[4]]
+    edge_flow = (flows[bounds[1] : bounds[2]] + flows[bounds[2] : bounds[3]]).astype(np.int64)
     pair_flow = np.bincount(edge_pair, weights=edge_flow, minlength=n_pairs).astype(np.int64)
     return Marginals(SolveStatus.OPTIMAL, edge_flow, p_insp, p_visit, pair_flow, load, demand)
