@@ -7,13 +7,15 @@ column named); 3 infeasible (task, rule and numbers named).
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from scheduler.errors import InfeasibleError, InputError
-from scheduler.outputs import compare_outputs, read_manifest, sha256_file, write_outputs
+from scheduler.audit import verify_log
+from scheduler.errors import InfeasibleError, InputError, Problem
+from scheduler.outputs import MANIFEST, compare_outputs, read_manifest, sha256_file, write_outputs
 from scheduler.pipeline import run_plan
 
 DEMO_SEED = "randinspect-demo-2026Q1"
@@ -49,12 +51,196 @@ def _summary(result, out: Path, seconds: float) -> str:
     return "\n".join(lines)
 
 
-def cmd_plan(registry: Path, plan_file: Path, seed: str, out: Path, calendar: Path | None) -> int:
+def cmd_plan(
+    registry: Path,
+    plan_file: Path,
+    seed: str | None,
+    out: Path,
+    calendar: Path | None,
+    commitment: Path | None = None,
+    beacon: str | None = None,
+    keep_order: bool = False,
+) -> int:
+    """Draw, staff, date and write; the seed is typed (``test``) or derived from a commitment
+    and public numbers (``public``). The audit record gets an import and a draw record."""
+    from scheduler.importer import load_registry
+    from scheduler.runfolder import audit_log
+    from scheduler.seed import check_commitment, derive_seed
+
     t = time.perf_counter()
+    extra: dict = {"seed_kind": "test"}
+    if commitment is not None:
+        if not beacon:
+            raise InputError(Problem("command line", None, "--beacon", "a committed plan needs the public numbers"))
+        doc = json.loads(Path(commitment).read_text(encoding="utf-8"))
+        files = dict(load_registry(registry).files)
+        cal = calendar or (Path(registry) / "calendar.csv" if (Path(registry) / "calendar.csv").exists() else None)
+        if cal:
+            files["calendar"] = Path(cal)
+        check_commitment(doc, files, Path(plan_file), Path(commitment).name)
+        try:
+            seed, key = derive_seed(doc["commitment"], beacon, keep_order)
+        except ValueError as exc:
+            raise InputError(Problem("command line", None, "--beacon", str(exc))) from None
+        extra = {"seed_kind": "public", "commitment": doc, "beacon": beacon, "key_string": key}
+    elif seed is None:
+        raise InputError(Problem("command line", None, "--seed", "give --seed (a test draw) or --commitment and --beacon"))
     result = run_plan(registry, plan_file, seed, calendar_file=calendar)
-    write_outputs(result, out, registry, plan_file)
+    write_outputs(result, out, registry, plan_file, extra)
+    manifest = read_manifest(out)
+    log = audit_log(out)
+    log.append("import", {"inputs": manifest["inputs"], "plan": manifest["plan"]})
+    log.append(
+        "draw",
+        {
+            "seed": seed,
+            "seed_kind": extra["seed_kind"],
+            "commitment": extra.get("commitment", {}).get("commitment"),
+            "visits": len(result.visits),
+            "selected": len(result.selection),
+            "manifest_sha256": sha256_file(Path(out) / MANIFEST),
+        },
+    )
     print(_summary(result, out.resolve(), time.perf_counter() - t))
+    if extra["seed_kind"] == "test":
+        print("note: a seed typed on the command line makes a TEST draw; a public draw uses `randinspect commit` and --beacon")
+    print(f"audit record head: {log.head()}")
     return 0
+
+
+def cmd_commit(registry: Path, plan_file: Path, source: str, out: Path, calendar: Path | None) -> int:
+    """Commit to the inputs before the public numbers exist (RFC 3797 style)."""
+    from importlib import metadata
+
+    from scheduler.importer import load_registry
+    from scheduler.plan import load_plan
+    from scheduler.runfolder import audit_log
+    from scheduler.seed import commitment_document, commitment_hash
+
+    reg = load_registry(registry)
+    plan = load_plan(plan_file)
+    files = dict(reg.files)
+    cal = calendar or (Path(registry) / "calendar.csv" if (Path(registry) / "calendar.csv").exists() else None)
+    if cal:
+        files["calendar"] = Path(cal)
+    doc = commitment_document(files, Path(plan_file), plan.quarter, source, metadata.version("randinspect"))
+    doc["commitment"] = commitment_hash(doc)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "commitment.json").write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    audit_log(out).append("commit", {"commitment": doc["commitment"], "source": source, "quarter": plan.quarter})
+    print(f"commitment {doc['commitment']}")
+    print(f"publish it now; after the source's numbers ({source}) are public, run:")
+    print(f"  randinspect plan {registry} {plan_file} --commitment {out / 'commitment.json'} --beacon 'NUMBERS' --out {out}")
+    return 0
+
+
+def cmd_check_ticket(out: Path | None, task: str, code: str, seed: str | None, stratum: str | None, threshold: str | None) -> int:
+    """Any enterprise can check its own draw: its ticket against its stratum's threshold."""
+    import csv
+
+    from scheduler.tickets import ticket
+
+    rows = []
+    if out is not None:
+        if seed is None:
+            seed = read_manifest(out)["seed"]
+        rows = [r for r in csv.DictReader(open(Path(out) / "strata.csv", encoding="utf-8-sig")) if r["task_id"] == task]
+    if seed is None:
+        raise InputError(Problem("command line", None, "--seed", "give the seed, or the published output folder"))
+    t = ticket(seed, task, code)
+    print(f"ticket = SHA-256({seed}|{task}|{code}) = {t}")
+    if threshold:
+        rows = [{"stratum": stratum or "?", "threshold": threshold, "sample_size": "", "population_size": ""}]
+    if stratum:
+        rows = [r for r in rows if r["stratum"] == stratum]
+    if not rows:
+        print("no stratum threshold to compare with (give --stratum with the output folder, or --threshold)")
+        return 0
+    verdicts = []
+    for r in rows:
+        if r["stratum"] == "key_area":
+            verdict = "drawn (key-area enterprises are all drawn)"
+        elif not r["threshold"]:
+            verdict = "not drawn (nothing drawn in this stratum)"
+        else:
+            verdict = "drawn" if t <= r["threshold"] else "not drawn"
+        verdicts.append(verdict)
+        print(f"stratum {r['stratum']}: threshold {r['threshold'] or '-'} -> if you are in this stratum: {verdict}")
+    return 0
+
+
+def cmd_recuse(out: Path, visit: str, inspector: str, by: str, reason: str) -> int:
+    from scheduler.recusal import RecusalRequest
+    from scheduler.runfolder import recuse
+
+    o = recuse(out, RecusalRequest(visit, inspector, by, reason), actor=by)
+    moved = "" if o.date_after == o.date_before else f", moved from {o.date_before} to {o.date_after}"
+    print(f"recusal #{o.seq}: {o.removed} leaves visit {o.visit_id}; {o.replacement} drawn among {o.candidates} candidates{moved}")
+    return 0
+
+
+def cmd_absent(out: Path, inspector: str, start: str, end: str | None, reason: str) -> int:
+    """An inspector who falls ill: replaced on every visit from ``start`` (to ``end``)."""
+    import csv
+    import datetime as dt
+
+    from scheduler.recusal import RecusalRequest
+    from scheduler.runfolder import recuse
+
+    lo = dt.date.fromisoformat(start)
+    hi = dt.date.fromisoformat(end) if end else dt.date.max
+    todo = [
+        r["visit_id"]
+        for r in csv.DictReader(open(Path(out) / "visits.csv", encoding="utf-8"))
+        if inspector in r["inspector_ids"].split(";") and lo <= dt.date.fromisoformat(r["date"]) <= hi
+    ]
+    for v in todo:
+        o = recuse(out, RecusalRequest(v, inspector, "bureau", reason), actor="bureau")
+        print(f"recusal #{o.seq}: {inspector} leaves {v}; {o.replacement} drawn among {o.candidates} candidates")
+    if not todo:
+        print(f"{inspector} has no visit in that period")
+    return 0
+
+
+def cmd_result(out: Path, visit: str, category: str, note: str) -> int:
+    from scheduler.runfolder import enter_result
+
+    e = enter_result(out, visit, category, note)
+    print(f"{e.visit_id}: {e.category} recorded")
+    return 0
+
+
+def cmd_publish(out: Path, visits: list[str], on: str | None) -> int:
+    import datetime as dt
+
+    from scheduler.runfolder import publish_results
+
+    day = dt.date.fromisoformat(on) if on else dt.date.today()
+    done = publish_results(out, day, visits or None)
+    print(f"{len(done)} results published on {day} in {Path(out) / 'results_publication.csv'}")
+    return 0
+
+
+def cmd_overdue(out: Path, today: str | None) -> int:
+    import datetime as dt
+
+    from scheduler.runfolder import overdue_results
+
+    day = dt.date.fromisoformat(today) if today else dt.date.today()
+    rows = overdue_results(out, day)
+    for visit_id, date, due, state in rows:
+        print(f"{visit_id}\tvisited {date}\tdue {due}\t{state}")
+    print(f"{len(rows)} results overdue on {day} (publication is due within 20 working days of the visit)")
+    return 0
+
+
+def cmd_audit_verify(out: Path, head: str | None) -> int:
+    report = verify_log(Path(out) / "audit.jsonl", head)
+    if report.ok:
+        print(f"audit record intact: {report.count} records, head {report.head}")
+        return 0
+    print(f"AUDIT RECORD BROKEN: {report.message}", file=sys.stderr)
+    return 1
 
 
 def cmd_verify(out: Path) -> int:
@@ -70,9 +256,21 @@ def cmd_verify(out: Path) -> int:
     if not plan_path.exists() or sha256_file(plan_path) != manifest["plan"]["sha256"]:
         problems.append(f"plan {plan_path} is missing or changed since the run")
     problems += [f"in {out}: {d}" for d in compare_outputs(manifest["outputs"], Path(out))]
+    if manifest.get("seed_kind") == "public":
+        from scheduler.seed import commitment_hash, derive_seed
+
+        doc = manifest["commitment"]
+        if commitment_hash(doc) != doc["commitment"]:
+            problems.append("commitment: the document does not match its hash")
+        elif derive_seed(doc["commitment"], manifest["beacon"])[0] != manifest["seed"]:
+            problems.append("seed: not the one derived from the commitment and the public numbers")
+    report = verify_log(Path(out) / "audit.jsonl")
+    if not report.ok:
+        problems.append(f"audit record: {report.message}")
     if not any(p.startswith("input") or p.startswith("plan") for p in problems):
-        calendar = manifest["inputs"].get("calendar", {}).get("path")
-        result = run_plan(manifest["registry_dir"], plan_path, manifest["seed"], calendar_file=calendar)
+        from scheduler.runfolder import replay
+
+        result, _, _ = replay(Path(out))
         with tempfile.TemporaryDirectory() as tmp:
             rerun = write_outputs(result, Path(tmp) / "rerun", manifest["registry_dir"], plan_path)
             problems += [f"re-run: {d}" for d in compare_outputs(manifest["outputs"], rerun)]
@@ -81,7 +279,13 @@ def cmd_verify(out: Path) -> int:
         for p in problems:
             print(f"  {p}", file=sys.stderr)
         return 1
-    print(f"verified: re-running seed {manifest['seed']!r} reproduces all {len(manifest['outputs'])} output files byte for byte")
+    kind = manifest.get("seed_kind", "test")
+    recusals = len(manifest.get("recusals", []))
+    print(
+        f"verified: re-running {kind} seed {manifest['seed']!r}"
+        + (f" and {recusals} recorded recusals" if recusals else "")
+        + f" reproduces all {len(manifest['outputs'])} output files byte for byte; audit record intact ({report.count} records)"
+    )
     return 0
 
 
@@ -93,9 +297,54 @@ def build_parser() -> argparse.ArgumentParser:
     plan = sub.add_parser("plan", help="draw, staff and schedule a quarterly plan")
     plan.add_argument("registry", type=Path)
     plan.add_argument("plan_file", type=Path)
-    plan.add_argument("--seed", required=True)
+    plan.add_argument("--seed", help="a test seed (the draw is then marked test)")
+    plan.add_argument("--commitment", type=Path, help="commitment.json made by `randinspect commit`")
+    plan.add_argument("--beacon", help="the public numbers, e.g. '3 11 17 22 28 31; 9' (sources split by ;)")
+    plan.add_argument("--beacon-keep-order", action="store_true", help="the numbers' order matters (not a set)")
     plan.add_argument("--out", type=Path, required=True)
     plan.add_argument("--calendar", type=Path, help="working-day calendar file for years the package lacks")
+    commit = sub.add_parser("commit", help="commit to the inputs before the public numbers exist")
+    commit.add_argument("registry", type=Path)
+    commit.add_argument("plan_file", type=Path)
+    commit.add_argument("--source", required=True, help="the public randomness named in advance, e.g. a lottery draw")
+    commit.add_argument("--out", type=Path, required=True)
+    commit.add_argument("--calendar", type=Path)
+    ct = sub.add_parser("check-ticket", help="check one enterprise's draw from public data")
+    ct.add_argument("out", type=Path, nargs="?", help="published output folder (strata.csv, manifest.json)")
+    ct.add_argument("--task", required=True)
+    ct.add_argument("--credit-code", required=True)
+    ct.add_argument("--seed")
+    ct.add_argument("--stratum")
+    ct.add_argument("--threshold")
+    rc = sub.add_parser("recuse", help="remove an inspector from a visit (回避) and draw the replacement")
+    rc.add_argument("out", type=Path)
+    rc.add_argument("--visit", required=True)
+    rc.add_argument("--inspector", required=True)
+    rc.add_argument("--by", choices=["enterprise", "inspector", "bureau"], required=True)
+    rc.add_argument("--reason", required=True)
+    ab = sub.add_parser("absent", help="an inspector falls ill: replace them on every visit in a period")
+    ab.add_argument("out", type=Path)
+    ab.add_argument("--inspector", required=True)
+    ab.add_argument("--from", dest="start", required=True)
+    ab.add_argument("--to", dest="end")
+    ab.add_argument("--reason", required=True)
+    rs = sub.add_parser("result", help="record a visit's result")
+    rs.add_argument("out", type=Path)
+    rs.add_argument("--visit", required=True)
+    rs.add_argument("--category", required=True)
+    rs.add_argument("--note", default="")
+    pb = sub.add_parser("publish", help="publish entered results")
+    pb.add_argument("out", type=Path)
+    pb.add_argument("--visit", action="append", default=[])
+    pb.add_argument("--date")
+    od = sub.add_parser("overdue", help="results not published within 20 working days")
+    od.add_argument("out", type=Path)
+    od.add_argument("--today")
+    au = sub.add_parser("audit", help="the tamper-evident record")
+    au_sub = au.add_subparsers(dest="audit_command", required=True)
+    av = au_sub.add_parser("verify", help="check the hash chain; name the first bad record")
+    av.add_argument("out", type=Path)
+    av.add_argument("--head", help="the published head hash (detects a dropped last record)")
     verify = sub.add_parser("verify", help="re-run from the manifest; exit 0 only if identical")
     verify.add_argument("out", type=Path)
     gen = sub.add_parser("generate", help="write a synthetic registry and plan")
@@ -117,7 +366,26 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "demo":
             return cmd_plan(sample_dir(), sample_dir() / "plan.yaml", DEMO_SEED, args.out, None)
         if args.command == "plan":
-            return cmd_plan(args.registry, args.plan_file, args.seed, args.out, args.calendar)
+            return cmd_plan(
+                args.registry, args.plan_file, args.seed, args.out, args.calendar,
+                args.commitment, args.beacon, args.beacon_keep_order,
+            )
+        if args.command == "commit":
+            return cmd_commit(args.registry, args.plan_file, args.source, args.out, args.calendar)
+        if args.command == "check-ticket":
+            return cmd_check_ticket(args.out, args.task, args.credit_code, args.seed, args.stratum, args.threshold)
+        if args.command == "recuse":
+            return cmd_recuse(args.out, args.visit, args.inspector, args.by, args.reason)
+        if args.command == "absent":
+            return cmd_absent(args.out, args.inspector, args.start, args.end, args.reason)
+        if args.command == "result":
+            return cmd_result(args.out, args.visit, args.category, args.note)
+        if args.command == "publish":
+            return cmd_publish(args.out, args.visit, args.date)
+        if args.command == "overdue":
+            return cmd_overdue(args.out, args.today)
+        if args.command == "audit":
+            return cmd_audit_verify(args.out, args.head)
         if args.command == "verify":
             return cmd_verify(args.out)
         if args.command == "generate":

@@ -24,6 +24,9 @@ from scheduler.report import write_report
 from scheduler.result import PlanResult
 
 MANIFEST = "manifest.json"
+# Files a run folder accumulates after the draw (human input, the record); kept across rewrites
+# and not part of the reproducible outputs.
+LEDGER = ("audit.jsonl", "results.csv", "results_publication.csv", "commitment.json")
 SOFTWARE = ("randinspect", "ortools", "numpy", "pandas", "chinesecalendar", "plotly")
 
 
@@ -92,7 +95,9 @@ def write_visits(result: PlanResult, out: Path) -> Path:
     return path
 
 
-def build_manifest(result: PlanResult, registry_dir: Path, plan_file: Path, outputs: dict[str, str]) -> dict:
+def build_manifest(
+    result: PlanResult, registry_dir: Path, plan_file: Path, outputs: dict[str, str], extra: dict | None = None
+) -> dict:
     """Seed, inputs with SHA-256, software versions, output hashes and the run's facts."""
     inputs = {
         table: {"path": str(Path(p).resolve()), "sha256": sha256_file(Path(p))}
@@ -119,6 +124,7 @@ def build_manifest(result: PlanResult, registry_dir: Path, plan_file: Path, outp
             "busiest_inspector_visits": max(loads, default=0),
             "warnings": result.warnings,
         },
+        **(extra or {}),
         "outputs": outputs,
     }
 
@@ -127,12 +133,19 @@ def _hash_tree(folder: Path) -> dict[str, str]:
     return {
         p.relative_to(folder).as_posix(): sha256_file(p)
         for p in sorted(folder.rglob("*"))
-        if p.is_file() and p.name != MANIFEST
+        if p.is_file() and p.name != MANIFEST and p.name not in LEDGER
     }
 
 
-def write_outputs(result: PlanResult, out_dir: str | Path, registry_dir: str | Path, plan_file: str | Path) -> Path:
-    """Write the contract's files into ``out_dir`` all at once (or not at all)."""
+def write_outputs(
+    result: PlanResult,
+    out_dir: str | Path,
+    registry_dir: str | Path,
+    plan_file: str | Path,
+    extra: dict | None = None,
+) -> Path:
+    """Write the contract's files into ``out_dir`` all at once (or not at all); ledger files
+    already in ``out_dir`` (the audit record, results) are carried over unchanged."""
     out_dir = Path(out_dir).resolve()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
@@ -143,7 +156,10 @@ def write_outputs(result: PlanResult, out_dir: str | Path, registry_dir: str | P
         write_strata(result, tmp)
         write_notices(result, tmp)
         write_report(result, tmp)
-        manifest = build_manifest(result, Path(registry_dir), Path(plan_file), _hash_tree(tmp))
+        manifest = build_manifest(result, Path(registry_dir), Path(plan_file), _hash_tree(tmp), extra)
+        for name in LEDGER:
+            if (out_dir / name).exists():
+                shutil.copy2(out_dir / name, tmp / name)
         (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         if out_dir.exists():
             old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")

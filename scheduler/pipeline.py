@@ -106,8 +106,10 @@ def run_plan(
     if stats.pairs_over_cap:
         warnings.append(
             f"{stats.pairs_over_cap} inspector-enterprise pairs exceed pair_probability_cap "
-            f"{stats.pair_probability_cap}: too few eligible inspectors for those visits "
-            f"(max pair probability {stats.max_pair_probability:.3f})"
+            f"{stats.pair_probability_cap}: too few eligible inspectors for visits "
+            + ", ".join(stats.visits_over_cap[:20])
+            + (" …" if len(stats.visits_over_cap) > 20 else "")
+            + f" (max pair probability {stats.max_pair_probability:.3f})"
         )
     result = PlanResult(
         plan=plan,

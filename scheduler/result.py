@@ -75,6 +75,7 @@ class StaffingStats:
     load: dict[str, int] = field(default_factory=dict)
     capacity: dict[str, int] = field(default_factory=dict)
     eligible_pairs: int = 0
+    visits_over_cap: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ from scheduler.plan import Plan
 from scheduler.registry import Inspector, Registry
 from scheduler.result import StaffingStats, Visit
 from scheduler.tickets import subseed
-from solver.marginals import MarginalProblem, pairs_of, solve_marginals
+from solver.marginals import MarginalProblem, Marginals, pairs_of, solve_marginals
 
 UNIT = 10_000  # one visit = UNIT flow units; probabilities in steps of 1/UNIT
 SEGMENT = UNIT // 4  # load-balancing cost steps of a quarter visit
@@ -297,8 +297,46 @@ def diagnose(plan: Plan, registry: Registry, visits: list[Visit], roster: Roster
     return reasons
 
 
+@dataclass
+class Lottery:
+    """The assignment lottery before the seed: slots, candidates and marginal probabilities.
+
+    ``marginals.pair_flow / UNIT`` is each (inspector, visit) pair's probability of being
+    drawn (pairs listed by ``marginals.pair_inspector`` / ``pair_visit``).
+    """
+
+    problem: MarginalProblem
+    marginals: Marginals
+    slots: list[Slot]
+    visits: list[Visit]
+    roster: Roster
+    cap: float
+
+    def pair_probabilities(self) -> dict[tuple[str, str], float]:
+        """(inspector_id, visit_id) -> probability, for pairs with a positive probability."""
+        m = self.marginals
+        return {
+            (self.roster.inspectors[i].inspector_id, self.visits[v].visit_id): f / UNIT
+            for i, v, f in zip(m.pair_inspector.tolist(), m.pair_visit.tolist(), m.pair_flow.tolist(), strict=True)
+            if f > 0
+        }
+
+
 def staff(plan: Plan, registry: Registry, visits: list[Visit], roster: Roster, seed: str) -> tuple[list[tuple[str, ...]], StaffingStats]:
     """Draw a team for every visit. Returns the teams (slot order) and the lottery's facts."""
+    lottery = build_lottery(plan, registry, visits, roster)
+    return draw_teams(lottery, seed)
+
+
+def draw_teams(lottery: Lottery, seed: str) -> tuple[list[tuple[str, ...]], StaffingStats]:
+    """Realise the lottery with the seed (see :mod:`scheduler.lottery`)."""
+    return _draw_teams(
+        lottery.problem, lottery.marginals, lottery.visits, lottery.slots, lottery.roster, seed, lottery.cap
+    )
+
+
+def build_lottery(plan: Plan, registry: Registry, visits: list[Visit], roster: Roster) -> Lottery:
+    """Eligibility, slots and marginal probabilities (no randomness: the seed is not used)."""
     elig = eligibility(plan, registry, visits, roster)
     slots = elig.slots
     if any(not s.candidates for s in slots):
@@ -341,7 +379,7 @@ def staff(plan: Plan, registry: Registry, visits: list[Visit], roster: Roster, s
             break
     if result is None or not result.status.ok:
         raise InfeasibleError(diagnose(plan, registry, visits, roster, elig, (result.total_flow if result else 0) / UNIT))
-    return _draw_teams(problem, result, visits, slots, roster, seed, q)
+    return Lottery(problem, result, slots, visits, roster, q)
 
 
 def _draw_teams(problem: MarginalProblem, result, visits: list[Visit], slots: list[Slot], roster: Roster, seed: str, q: float):
@@ -396,6 +434,8 @@ def _draw_teams(problem: MarginalProblem, result, visits: list[Visit], slots: li
         teams.append(tuple(roster.inspectors[i].inspector_id for i in members))
         load.update(members)
     probs = result.pair_flow / UNIT
+    over = np.flatnonzero(probs > q + 1e-12)
+    over_visits = sorted({visits[int(v)].visit_id for v in result.pair_visit[over]})
     stats = StaffingStats(
         max_pair_probability=float(probs.max(initial=0.0)),
         pair_probability_cap=q,
@@ -404,5 +444,6 @@ def _draw_teams(problem: MarginalProblem, result, visits: list[Visit], slots: li
         load={ins.inspector_id: int(load.get(k, 0)) for k, ins in enumerate(roster.inspectors)},
         capacity={ins.inspector_id: int(roster.cap[k]) for k, ins in enumerate(roster.inspectors)},
         eligible_pairs=len(p_insp),
+        visits_over_cap=over_visits,
     )
     return teams, stats

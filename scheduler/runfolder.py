@@ -1,0 +1,176 @@
+"""A run folder over its life: the draw, recusals, results, publication — and their record.
+
+The folder's state is a function of its inputs, seed and recusal requests: ``replay`` re-runs
+the draw from the manifest and re-applies the recorded requests, so ``verify`` checks every
+later change too. Results are human input and live in ``results.csv``; every step appends to
+``audit.jsonl`` (see :mod:`scheduler.audit`).
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import datetime as dt
+import io
+from pathlib import Path
+
+from scheduler.audit import AuditLog
+from scheduler.errors import InputError, Problem
+from scheduler.outputs import MANIFEST, read_manifest, sha256_file, write_outputs
+from scheduler.pipeline import run_plan
+from scheduler.recusal import RecusalOutcome, RecusalRequest, replace_inspector
+from scheduler.result import PlanResult
+from scheduler.results import ResultEntry, check_category, overdue
+from scheduler.staffing import build_roster
+from scheduler.workdays import WorkCalendar, load_calendar
+
+AUDIT = "audit.jsonl"
+RESULTS = "results.csv"
+RESULTS_PUBLICATION = "results_publication.csv"
+
+
+def audit_log(out_dir: Path) -> AuditLog:
+    return AuditLog(Path(out_dir) / AUDIT)
+
+
+def manifest_extra(manifest: dict) -> dict:
+    """The manifest fields a rewrite must keep (how the seed came about, the recusals)."""
+    keep = ("seed_kind", "commitment", "beacon", "key_string", "recusals")
+    return {k: manifest[k] for k in keep if k in manifest}
+
+
+def calendar_of(manifest: dict) -> WorkCalendar:
+    path = manifest.get("inputs", {}).get("calendar", {}).get("path")
+    return load_calendar(path) if path else WorkCalendar()
+
+
+def replay(out_dir: Path, extra_requests: list[RecusalRequest] = ()) -> tuple[PlanResult, list[RecusalOutcome], dict]:
+    """Re-run the draw of ``out_dir`` and re-apply its recusals (then ``extra_requests``)."""
+    manifest = read_manifest(out_dir)
+    calendar_path = manifest.get("inputs", {}).get("calendar", {}).get("path")
+    result = run_plan(manifest["registry_dir"], manifest["plan"]["path"], manifest["seed"], calendar_file=calendar_path)
+    requests = [RecusalRequest(**{k: r[k] for k in ("visit_id", "inspector_id", "requested_by", "reason")}) for r in manifest.get("recusals", [])]
+    requests += list(extra_requests)
+    roster = build_roster(result.plan, result.registry, result.workdays)
+    outcomes = []
+    recused: set[tuple[str, str]] = set()
+    codes = {v.visit_id: v.credit_code for v in result.visits}
+    for seq, req in enumerate(requests, start=1):
+        result, outcome = replace_inspector(result, roster, req, seq, recused)
+        recused.add((req.inspector_id, codes[req.visit_id]))
+        outcomes.append(outcome)
+    return result, outcomes, manifest
+
+
+def recuse(out_dir: Path, request: RecusalRequest, actor: str = "") -> RecusalOutcome:
+    """Record a recusal request and its drawn replacement; rewrite the folder; audit it."""
+    result, outcomes, manifest = replay(out_dir, [request])
+    outcome = outcomes[-1]
+    extra = manifest_extra(manifest)
+    record = {
+        **dataclasses.asdict(request),
+        "seq": outcome.seq,
+        "replacement": outcome.replacement,
+        "date_before": outcome.date_before.isoformat(),
+        "date_after": outcome.date_after.isoformat(),
+    }
+    extra["recusals"] = [*manifest.get("recusals", []), record]
+    write_outputs(result, out_dir, manifest["registry_dir"], manifest["plan"]["path"], extra)
+    audit_log(out_dir).append(
+        "recusal",
+        {**extra["recusals"][-1], "candidates": outcome.candidates, "manifest_sha256": sha256_file(Path(out_dir) / MANIFEST)},
+        actor=actor,
+    )
+    return outcome
+
+
+# ---- results -----------------------------------------------------------------------------
+
+RESULT_COLUMNS = ["visit_id", "category", "note", "published_on"]
+
+
+def read_results(out_dir: Path) -> dict[str, ResultEntry]:
+    path = Path(out_dir) / RESULTS
+    if not path.exists():
+        return {}
+    out = {}
+    for r in csv.DictReader(open(path, encoding="utf-8-sig")):
+        pub = dt.date.fromisoformat(r["published_on"]) if r.get("published_on") else None
+        out[r["visit_id"]] = ResultEntry(r["visit_id"], r["category"], r.get("note", ""), pub)
+    return out
+
+
+def _write_results(out_dir: Path, results: dict[str, ResultEntry]) -> None:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(RESULT_COLUMNS)
+    for k in sorted(results):
+        e = results[k]
+        w.writerow([e.visit_id, e.category, e.note, e.published_on.isoformat() if e.published_on else ""])
+    tmp = Path(out_dir) / (RESULTS + ".tmp")
+    tmp.write_text(buf.getvalue(), encoding="utf-8")
+    tmp.replace(Path(out_dir) / RESULTS)
+
+
+def visit_dates(out_dir: Path) -> dict[str, dt.date]:
+    rows = csv.DictReader(open(Path(out_dir) / "visits.csv", encoding="utf-8"))
+    return {r["visit_id"]: dt.date.fromisoformat(r["date"]) for r in rows}
+
+
+def enter_result(out_dir: Path, visit_id: str, category: str, note: str = "", actor: str = "") -> ResultEntry:
+    """Record a visit's result in a standard category (audited). A published result is final."""
+    dates = visit_dates(out_dir)
+    if visit_id not in dates:
+        raise InputError(Problem(RESULTS, None, "visit_id", f"no visit {visit_id!r} in {out_dir}"))
+    try:
+        cat = check_category(category)
+    except ValueError as exc:
+        raise InputError(Problem(RESULTS, None, "category", str(exc))) from None
+    results = read_results(out_dir)
+    if visit_id in results and results[visit_id].published_on:
+        raise InputError(Problem(RESULTS, None, "visit_id", f"the result of {visit_id} was published on {results[visit_id].published_on}; it cannot be changed"))
+    entry = ResultEntry(visit_id, cat, note)
+    results[visit_id] = entry
+    _write_results(out_dir, results)
+    audit_log(out_dir).append("result", {"visit_id": visit_id, "category": cat, "note": note}, actor=actor)
+    return entry
+
+
+def publish_results(out_dir: Path, on: dt.date, visit_ids: list[str] | None = None, actor: str = "") -> list[str]:
+    """Publish entered results (all unpublished, or the given visits): ``results_publication.csv``
+    holds every published result, without personal data."""
+    results = read_results(out_dir)
+    todo = [v for v in (visit_ids or sorted(results)) if v in results and results[v].published_on is None]
+    missing = [v for v in (visit_ids or []) if v not in results]
+    if missing:
+        raise InputError([Problem(RESULTS, None, "visit_id", f"{v}: no result entered yet") for v in missing])
+    for v in todo:
+        results[v] = dataclasses.replace(results[v], published_on=on)
+    _write_results(out_dir, results)
+    manifest = read_manifest(out_dir)
+    frame = _published_frame(out_dir, results)
+    data = frame.to_csv(index=False, lineterminator="\n")
+    (Path(out_dir) / RESULTS_PUBLICATION).write_text(data, encoding="utf-8-sig")
+    audit_log(out_dir).append(
+        "publication",
+        {"visits": todo, "published_on": on.isoformat(), "seed": manifest["seed"],
+         "sha256": sha256_file(Path(out_dir) / RESULTS_PUBLICATION)},
+        actor=actor,
+    )
+    return todo
+
+
+def _published_frame(out_dir: Path, results: dict[str, ResultEntry]):
+    import pandas as pd
+
+    pub = pd.read_csv(Path(out_dir) / "publication.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    done = {k: e for k, e in results.items() if e.published_on}
+    pub = pub[pub["visit_id"].isin(done)].copy()
+    pub["result"] = [done[v].category for v in pub["visit_id"]]
+    pub["published_on"] = [done[v].published_on.isoformat() for v in pub["visit_id"]]
+    return pub.reset_index(drop=True)
+
+
+def overdue_results(out_dir: Path, today: dt.date) -> list[tuple[str, dt.date, dt.date, str]]:
+    manifest = read_manifest(out_dir)
+    return overdue(sorted(visit_dates(out_dir).items()), read_results(out_dir), today, calendar_of(manifest))
