@@ -85,7 +85,7 @@ def cmd_plan(
         extra = {"seed_kind": "public", "commitment": doc, "beacon": beacon, "key_string": key}
     elif seed is None:
         raise InputError(Problem("command line", None, "--seed", "give --seed (a test draw) or --commitment and --beacon"))
-    result = run_plan(registry, plan_file, seed, calendar_file=calendar)
+    result = run_plan(registry, plan_file, seed, calendar_file=calendar, seed_kind=extra["seed_kind"])
     write_outputs(result, out, registry, plan_file, extra)
     manifest = read_manifest(out)
     log = audit_log(out)
@@ -173,7 +173,7 @@ def cmd_recuse(out: Path, visit: str, inspector: str, by: str, reason: str) -> i
     from scheduler.recusal import RecusalRequest
     from scheduler.runfolder import recuse
 
-    o = recuse(out, RecusalRequest(visit, inspector, by, reason), actor=by)
+    (o,) = recuse(out, RecusalRequest(visit, inspector, by, reason), actor=by)
     moved = "" if o.date_after == o.date_before else f", moved from {o.date_before} to {o.date_after}"
     print(f"recusal #{o.seq}: {o.removed} leaves visit {o.visit_id}; {o.replacement} drawn among {o.candidates} candidates{moved}")
     return 0
@@ -194,9 +194,10 @@ def cmd_absent(out: Path, inspector: str, start: str, end: str | None, reason: s
         for r in csv.DictReader(open(Path(out) / "visits.csv", encoding="utf-8"))
         if inspector in r["inspector_ids"].split(";") and lo <= dt.date.fromisoformat(r["date"]) <= hi
     ]
-    for v in todo:
-        o = recuse(out, RecusalRequest(v, inspector, "bureau", reason), actor="bureau")
-        print(f"recusal #{o.seq}: {inspector} leaves {v}; {o.replacement} drawn among {o.candidates} candidates")
+    outcomes = recuse(out, [RecusalRequest(v, inspector, "bureau", reason, start, end or "") for v in todo], actor="bureau") if todo else []
+    for o in outcomes:
+        moved = "" if o.date_after == o.date_before else f", moved from {o.date_before} to {o.date_after}"
+        print(f"recusal #{o.seq}: {inspector} leaves {o.visit_id}; {o.replacement} drawn among {o.candidates} candidates{moved}")
     if not todo:
         print(f"{inspector} has no visit in that period")
     return 0

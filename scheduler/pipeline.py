@@ -73,6 +73,7 @@ def run_plan(
     plan_file: str | Path,
     seed: str,
     calendar_file: str | Path | None = None,
+    seed_kind: str = "test",
 ) -> PlanResult:
     """Run the whole job in memory. Raises InputError (exit 2) or InfeasibleError (exit 3)."""
     timings: dict[str, float] = {}
@@ -121,6 +122,7 @@ def run_plan(
         staffing=stats,
         workdays=days,
         frames=frames,
+        seed_kind=seed_kind,
         warnings=warnings,
         timings=timings,
     )

@@ -23,7 +23,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from scheduler.errors import InfeasibleError, InputError, Problem
-from scheduler.result import PlanResult, Visit
+from scheduler.result import PlanResult
 from scheduler.staffing import Roster, eligibility
 
 REQUESTERS = ("enterprise", "inspector", "bureau")
@@ -37,6 +37,8 @@ class RecusalRequest:
     inspector_id: str
     requested_by: str
     reason: str
+    absent_from: str = ""  # ISO dates: the inspector is away (ill) in this period, for every later draw
+    absent_to: str = ""
 
 
 @dataclass(frozen=True)
@@ -115,5 +117,10 @@ def replace_inspector(
         f"{'/'.join(visit.task_ids)}: visit {visit.visit_id} needs {what}"
         + (f" of department {slot.department}" if slot.department else "")
         + f" to replace {request.inspector_id} between {visit.window_start} and {visit.window_end}; "
-        f"{len(candidates)} eligible with capacity left, none free on a day the rest of the team is"
+        + (
+            f"{len(candidates)} eligible with capacity left, none free on a day the rest of the team is"
+            if candidates
+            else f"no other eligible inspector has capacity left ({len(slot.candidates)} eligible in all, "
+            f"{len(blocked | team)} on the team or recused)"
+        )
     )

@@ -65,6 +65,10 @@ def _summary_rows(result: PlanResult) -> list[tuple[str, str]]:
     return [
         ("季度", result.plan.quarter),
         ("随机种子", result.seed),
+        (
+            "种子来源",
+            "公开随机数（先承诺、后开奖）" if result.seed_kind == "public" else "测试种子（非正式抽取，不得用于正式公示）",
+        ),
         ("抽查任务数", str(len(result.plan.tasks))),
         ("抽中（任务, 企业）数", str(len(result.selection))),
         ("检查户次（进一次门、查多项事）", str(len(result.visits))),

@@ -103,5 +103,6 @@ class PlanResult:
     staffing: StaffingStats
     workdays: list[dt.date]
     frames: list[TaskFrame] = field(default_factory=list)
+    seed_kind: str = "test"  # "public": derived from a commitment and public numbers
     warnings: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)

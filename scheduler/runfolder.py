@@ -48,40 +48,56 @@ def replay(out_dir: Path, extra_requests: list[RecusalRequest] = ()) -> tuple[Pl
     """Re-run the draw of ``out_dir`` and re-apply its recusals (then ``extra_requests``)."""
     manifest = read_manifest(out_dir)
     calendar_path = manifest.get("inputs", {}).get("calendar", {}).get("path")
-    result = run_plan(manifest["registry_dir"], manifest["plan"]["path"], manifest["seed"], calendar_file=calendar_path)
-    requests = [RecusalRequest(**{k: r[k] for k in ("visit_id", "inspector_id", "requested_by", "reason")}) for r in manifest.get("recusals", [])]
+    result = run_plan(
+        manifest["registry_dir"],
+        manifest["plan"]["path"],
+        manifest["seed"],
+        calendar_file=calendar_path,
+        seed_kind=manifest.get("seed_kind", "test"),
+    )
+    fields = ("visit_id", "inspector_id", "requested_by", "reason", "absent_from", "absent_to")
+    requests = [RecusalRequest(**{k: r[k] for k in fields if k in r}) for r in manifest.get("recusals", [])]
     requests += list(extra_requests)
     roster = build_roster(result.plan, result.registry, result.workdays)
     outcomes = []
     recused: set[tuple[str, str]] = set()
     codes = {v.visit_id: v.credit_code for v in result.visits}
     for seq, req in enumerate(requests, start=1):
+        if req.absent_from and req.inspector_id in roster.index:
+            lo = roster.day_range(dt.date.fromisoformat(req.absent_from), dt.date.max)[0]
+            hi = roster.day_range(dt.date.min, dt.date.fromisoformat(req.absent_to))[1] if req.absent_to else len(roster.days)
+            roster.available[roster.index[req.inspector_id], lo:hi] = False
         result, outcome = replace_inspector(result, roster, req, seq, recused)
         recused.add((req.inspector_id, codes[req.visit_id]))
         outcomes.append(outcome)
     return result, outcomes, manifest
 
 
-def recuse(out_dir: Path, request: RecusalRequest, actor: str = "") -> RecusalOutcome:
-    """Record a recusal request and its drawn replacement; rewrite the folder; audit it."""
-    result, outcomes, manifest = replay(out_dir, [request])
-    outcome = outcomes[-1]
+def recuse(out_dir: Path, requests: RecusalRequest | list[RecusalRequest], actor: str = "") -> list[RecusalOutcome]:
+    """Record recusal requests (in order) and their drawn replacements; rewrite the folder once;
+    audit each. All or nothing: if one cannot be met, none is recorded."""
+    if isinstance(requests, RecusalRequest):
+        requests = [requests]
+    result, outcomes, manifest = replay(out_dir, requests)
+    new = outcomes[len(outcomes) - len(requests) :]
     extra = manifest_extra(manifest)
-    record = {
-        **dataclasses.asdict(request),
-        "seq": outcome.seq,
-        "replacement": outcome.replacement,
-        "date_before": outcome.date_before.isoformat(),
-        "date_after": outcome.date_after.isoformat(),
-    }
-    extra["recusals"] = [*manifest.get("recusals", []), record]
+    records = [
+        {
+            **dataclasses.asdict(req),
+            "seq": o.seq,
+            "replacement": o.replacement,
+            "date_before": o.date_before.isoformat(),
+            "date_after": o.date_after.isoformat(),
+        }
+        for req, o in zip(requests, new, strict=True)
+    ]
+    extra["recusals"] = [*manifest.get("recusals", []), *records]
     write_outputs(result, out_dir, manifest["registry_dir"], manifest["plan"]["path"], extra)
-    audit_log(out_dir).append(
-        "recusal",
-        {**extra["recusals"][-1], "candidates": outcome.candidates, "manifest_sha256": sha256_file(Path(out_dir) / MANIFEST)},
-        actor=actor,
-    )
-    return outcome
+    digest = sha256_file(Path(out_dir) / MANIFEST)
+    log = audit_log(out_dir)
+    for record, o in zip(records, new, strict=True):
+        log.append("recusal", {**record, "candidates": o.candidates, "manifest_sha256": digest}, actor=actor)
+    return new
 
 
 # ---- results -----------------------------------------------------------------------------
