@@ -108,6 +108,12 @@ def cmd_plan(
     return 0
 
 
+def _print_head(out: Path) -> None:
+    from scheduler.runfolder import audit_log
+
+    print(f"audit record head: {audit_log(out).head()}")
+
+
 def cmd_commit(registry: Path, plan_file: Path, source: str, out: Path, calendar: Path | None) -> int:
     """Commit to the inputs before the public numbers exist (RFC 3797 style)."""
     from importlib import metadata
@@ -131,6 +137,7 @@ def cmd_commit(registry: Path, plan_file: Path, source: str, out: Path, calendar
     print(f"commitment {doc['commitment']}")
     print(f"publish it now; after the source's numbers ({source}) are public, run:")
     print(f"  randinspect plan {registry} {plan_file} --commitment {out / 'commitment.json'} --beacon 'NUMBERS' --out {out}")
+    _print_head(out)
     return 0
 
 
@@ -176,6 +183,7 @@ def cmd_recuse(out: Path, visit: str, inspector: str, by: str, reason: str) -> i
     (o,) = recuse(out, RecusalRequest(visit, inspector, by, reason), actor=by)
     moved = "" if o.date_after == o.date_before else f", moved from {o.date_before} to {o.date_after}"
     print(f"recusal #{o.seq}: {o.removed} leaves visit {o.visit_id}; {o.replacement} drawn among {o.candidates} candidates{moved}")
+    _print_head(out)
     return 0
 
 
@@ -200,6 +208,7 @@ def cmd_absent(out: Path, inspector: str, start: str, end: str | None, reason: s
         print(f"recusal #{o.seq}: {inspector} leaves {o.visit_id}; {o.replacement} drawn among {o.candidates} candidates{moved}")
     if not todo:
         print(f"{inspector} has no visit in that period")
+    _print_head(out)
     return 0
 
 
@@ -208,6 +217,7 @@ def cmd_result(out: Path, visit: str, category: str, note: str) -> int:
 
     e = enter_result(out, visit, category, note)
     print(f"{e.visit_id}: {e.category} recorded")
+    _print_head(out)
     return 0
 
 
@@ -219,6 +229,7 @@ def cmd_publish(out: Path, visits: list[str], on: str | None) -> int:
     day = dt.date.fromisoformat(on) if on else dt.date.today()
     done = publish_results(out, day, visits or None)
     print(f"{len(done)} results published on {day} in {Path(out) / 'results_publication.csv'}")
+    _print_head(out)
     return 0
 
 

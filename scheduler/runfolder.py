@@ -64,9 +64,8 @@ def replay(out_dir: Path, extra_requests: list[RecusalRequest] = ()) -> tuple[Pl
     codes = {v.visit_id: v.credit_code for v in result.visits}
     for seq, req in enumerate(requests, start=1):
         if req.absent_from and req.inspector_id in roster.index:
-            lo = roster.day_range(dt.date.fromisoformat(req.absent_from), dt.date.max)[0]
-            hi = roster.day_range(dt.date.min, dt.date.fromisoformat(req.absent_to))[1] if req.absent_to else len(roster.days)
-            roster.available[roster.index[req.inspector_id], lo:hi] = False
+            end = dt.date.fromisoformat(req.absent_to) if req.absent_to else None
+            roster.mark_away(req.inspector_id, dt.date.fromisoformat(req.absent_from), end)
         result, outcome = replace_inspector(result, roster, req, seq, recused)
         recused.add((req.inspector_id, codes[req.visit_id]))
         outcomes.append(outcome)

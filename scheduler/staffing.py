@@ -68,6 +68,13 @@ class Roster:
     daily_cap: np.ndarray
     index: dict[str, int]
 
+    def mark_away(self, inspector_id: str, start: dt.date, end: dt.date | None = None) -> None:
+        """The inspector is away (ill) from ``start`` to ``end`` (inclusive; open-ended if None)."""
+        k = self.index[inspector_id]
+        lo, hi = self.day_range(start, end or dt.date.max)
+        self.available[k, lo:hi] = False
+        np.cumsum(self.available[k], out=self.cumulative[k, 1:])
+
     def day_range(self, start: dt.date, end: dt.date) -> tuple[int, int]:
         """Indices [lo, hi) of the working days from start to end."""
         return bisect.bisect_left(self.days, start), bisect.bisect_right(self.days, end)

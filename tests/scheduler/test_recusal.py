@@ -110,6 +110,6 @@ def test_an_unavailable_inspector_is_never_the_replacement():
     result, roster = planned(n_ent=4, n_insp=3)
     v = result.visits[0]
     spare = next(i for i in ("I00", "I01", "I02") if i not in v.inspector_ids)
-    roster.available[roster.index[spare], :] = False  # what `absent` records for the period
-    with pytest.raises(InfeasibleError, match="none free on a day the rest of the team is"):
+    roster.mark_away(spare, roster.days[0])  # what `absent` records for the period
+    with pytest.raises(InfeasibleError, match="no other eligible inspector has capacity left"):
         replace_inspector(result, roster, RecusalRequest(v.visit_id, v.inspector_ids[0], "enterprise", "x"), 1, set())
