@@ -168,3 +168,29 @@ def test_results_publication_and_deadlines(public_run, capsys):
     kinds = [json.loads(line)["kind"] for line in (public_run / "audit.jsonl").read_text(encoding="utf-8").splitlines()]
     assert kinds[-2:] == ["result", "publication"]
     assert main(["verify", str(public_run)]) == 0
+
+
+def test_a_third_party_checks_the_publication_alone(public_run, tmp_path, capsys):
+    assert main(["check-publication", str(public_run)]) == 0
+    assert "every ticket recomputed" in capsys.readouterr().out
+    copy = tmp_path / "forged"
+    shutil.copytree(public_run, copy)
+    rows = list(csv.DictReader(open(copy / "publication.csv", encoding="utf-8-sig")))
+    selection = {(r["task_id"], r["credit_code"]): r for r in csv.DictReader(open(copy / "selection.csv", encoding="utf-8"))}
+    # swap a randomly drawn enterprise for one that was not drawn (a favour done by hand)
+    k = next(i for i, r in enumerate(rows) if selection[(r["task_id"], r["credit_code"])]["stratum"] != "key_area")
+    reg = load_registry(Path(json.loads((copy / "manifest.json").read_text(encoding="utf-8"))["registry_dir"]))
+    drawn = {r["credit_code"] for r in rows}
+    from scheduler.tickets import ticket
+
+    seed = json.loads((copy / "manifest.json").read_text(encoding="utf-8"))["seed"]
+    strata = list(csv.DictReader(open(copy / "strata.csv", encoding="utf-8-sig")))
+    top = max(s["threshold"] for s in strata if s["task_id"] == rows[k]["task_id"] and s["threshold"])
+    other = next(c for c in reg.enterprises["credit_code"] if c not in drawn and ticket(seed, rows[k]["task_id"], c) > top)
+    rows[k]["credit_code"] = other
+    with open(copy / "publication.csv", "w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]), lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+    assert main(["check-publication", str(copy)]) == 1
+    assert "tickets above every threshold" in capsys.readouterr().err
