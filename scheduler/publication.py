@@ -41,8 +41,12 @@ PUBLICATION_COLUMNS = [
     "date",
     "visit_id",
     "result",
+    "drawn_as",
 ]
-"""The publication's columns, in file order."""
+"""The publication's columns, in file order. ``drawn_as`` is 重点领域 (key area, covered in
+full) or 随机抽取 (random draw): public facts that let anyone check each ticket."""
+KEY_AREA_LABEL = "重点领域"
+RANDOM_LABEL = "随机抽取"
 
 STRATA_COLUMNS = [
     "task_id",
@@ -136,6 +140,7 @@ def publication_frame(result: PlanResult) -> pd.DataFrame:
     """
     registry = result.registry
     enterprises = _enterprise_rows(result)
+    key_area = {(s.task_id, s.credit_code) for s in result.selection if s.stratum == "key_area"}
     rows: list[dict[str, str]] = []
     for visit in result.visits:
         ent = enterprises.get(visit.credit_code, {})
@@ -158,6 +163,7 @@ def publication_frame(result: PlanResult) -> pd.DataFrame:
                     "date": visit.date.isoformat() if visit.date else "",
                     "visit_id": visit.visit_id,
                     "result": PENDING_RESULT,
+                    "drawn_as": KEY_AREA_LABEL if (task_id, visit.credit_code) in key_area else RANDOM_LABEL,
                 }
             )
     rows.sort(key=lambda r: (r["task_id"], r["date"], r["credit_code"], r["visit_id"]))
