@@ -52,7 +52,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["KINDS", "ZERO_HASH", "AuditError", "AuditLog", "AuditReport", "canonical_json", "verify_log"]
+__all__ = [
+    "KINDS",
+    "ZERO_HASH",
+    "AuditError",
+    "AuditLog",
+    "AuditReport",
+    "canonical_json",
+    "make_record",
+    "verify_log",
+    "verify_records",
+]
 
 KINDS = ("commit", "import", "draw", "recusal", "result", "publication", "note")
 KEYS = ("seq", "time", "kind", "actor", "data", "prev", "hash")
@@ -258,6 +268,31 @@ def _format_time(now: datetime | None) -> str:
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError(f"time {now!r} has no time zone; give an aware datetime (e.g. UTC)")
     return now.astimezone(UTC).strftime(_TIME_FORMAT)
+
+
+def make_record(seq: int, prev: str, kind: str, data: dict, actor: str = "", now: datetime | None = None) -> dict:
+    """A record chained after ``prev`` (for stores other than a file, e.g. the service's database)."""
+    if kind not in KINDS:
+        raise ValueError(f"kind {kind!r} is not one of {', '.join(KINDS)}")
+    record: dict[str, Any] = {
+        "seq": seq,
+        "time": _format_time(now),
+        "kind": kind,
+        "actor": actor,
+        "data": json.loads(canonical_json(data)),
+        "prev": prev,
+    }
+    record["hash"] = _record_hash(record)
+    return record
+
+
+def verify_records(records: list[dict], head: str | None = None) -> AuditReport:
+    """Verify records held elsewhere exactly as :func:`verify_log` verifies a file of them."""
+    content = b"".join(_line(r) for r in records)
+    checked, report = _scan(content)
+    if report.ok and head is not None:
+        report = _check_head(report, checked, head.strip().lower())
+    return report
 
 
 class AuditLog:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -74,8 +75,13 @@ def run_plan(
     seed: str,
     calendar_file: str | Path | None = None,
     seed_kind: str = "test",
+    progress: Callable[[str, float], None] | None = None,
 ) -> PlanResult:
-    """Run the whole job in memory. Raises InputError (exit 2) or InfeasibleError (exit 3)."""
+    """Run the whole job in memory. Raises InputError (exit 2) or InfeasibleError (exit 3).
+
+    ``progress(stage, fraction)`` is called as each stage starts (import, draw, staffing, dates)."""
+    report = progress or (lambda stage, fraction: None)
+    report("import", 0.0)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     registry = load_registry(registry_dir)
@@ -89,16 +95,19 @@ def run_plan(
     days = plan_days(plan, calendar)
     timings["import"] = time.perf_counter() - t0
 
+    report("draw", 0.15)
     t = time.perf_counter()
     strata, selection, frames = draw(plan, registry, seed)
     visits = build_visits(plan, registry, selection)
     timings["draw"] = time.perf_counter() - t
 
+    report("staffing", 0.3)
     t = time.perf_counter()
     roster = build_roster(plan, registry, days)
     teams, stats = staff(plan, registry, visits, roster, seed)
     timings["staffing"] = time.perf_counter() - t
 
+    report("dates", 0.7)
     t = time.perf_counter()
     visits = schedule(visits, teams, roster, registry, seed)
     timings["dates"] = time.perf_counter() - t

@@ -1,0 +1,71 @@
+"""The randinspect service: ``create_app()``; ``randinspect serve`` runs it with uvicorn."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from api.db import make_engine, session_factory
+from api.migrate import upgrade
+from api.routers import (
+    audit,
+    auth,
+    draws,
+    health,
+    notices,
+    plans,
+    public,
+    recusals,
+    registries,
+    results,
+    visits,
+)
+from api.settings import Settings, get_settings
+from scheduler.errors import InfeasibleError, InputError
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        upgrade(settings.database_url)
+        from api.jobs import recover_interrupted_draws
+
+        recover_interrupted_draws(app)
+        yield
+        app.state.jobs.shutdown(wait=True)
+        app.state.engine.dispose()
+
+    app = FastAPI(
+        title="randinspect",
+        version="0.1.0",
+        description="双随机、一公开: provably random market-supervision inspection plans",
+        lifespan=lifespan,
+    )
+    engine = make_engine(settings.database_url)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.read_sessions = session_factory(engine)
+    app.state.write_sessions = session_factory(engine, write=True)
+    from concurrent.futures import ThreadPoolExecutor
+
+    app.state.jobs = ThreadPoolExecutor(max_workers=settings.draw_workers, thread_name_prefix="draw")
+
+    @app.exception_handler(InputError)
+    async def input_error(_request: Request, exc: InputError) -> JSONResponse:
+        problems = [
+            {"file": p.file, "row": p.row, "column": p.column, "message": p.message, "text": str(p)}
+            for p in exc.problems
+        ]
+        return JSONResponse(status_code=422, content={"detail": "bad input", "problems": problems})
+
+    @app.exception_handler(InfeasibleError)
+    async def infeasible(_request: Request, exc: InfeasibleError) -> JSONResponse:
+        return JSONResponse(status_code=409, content={"detail": "infeasible", "reasons": exc.reasons})
+
+    for module in (health, auth, registries, plans, draws, visits, recusals, results, public, notices, audit):
+        app.include_router(module.router, prefix="/api")
+    return app

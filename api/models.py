@@ -1,0 +1,229 @@
+"""What the service stores (SQLAlchemy 2 declarative models). Alembic migrations in
+``api/migrations`` create exactly these tables."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    """A planner or an auditor (enterprises use their notice code; the public needs no account)."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ApiToken(Base):
+    """A bearer token; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    user: Mapped[User] = relationship()
+
+
+class RegistryRecord(Base):
+    """An uploaded, validated registry; its files are kept byte for byte."""
+
+    __tablename__ = "registries"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(64), default="")
+    summary: Mapped[dict] = mapped_column(JSON, default=dict)
+    files: Mapped[list[RegistryFile]] = relationship(cascade="all, delete-orphan", order_by="RegistryFile.filename")
+
+
+class RegistryFile(Base):
+    __tablename__ = "registry_files"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    registry_id: Mapped[int] = mapped_column(ForeignKey("registries.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    __table_args__ = (UniqueConstraint("registry_id", "filename"),)
+
+
+class PlanRecord(Base):
+    """A quarterly plan: a draft until drawn, frozen afterwards.
+
+    ``status``: draft → drawing → drawn (→ drawing again only for a recorded re-draw).
+    """
+
+    __tablename__ = "plans"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    registry_id: Mapped[int] = mapped_column(ForeignKey("registries.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    spec: Mapped[dict] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    commitment: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class DrawRecord(Base):
+    """One draw of a plan (a background job): progress while running, the result when done."""
+
+    __tablename__ = "draws"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="running")  # running, done, failed
+    stage: Mapped[str] = mapped_column(String(32), default="queued")
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    error: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    seed: Mapped[str] = mapped_column(String(128))
+    seed_kind: Mapped[str] = mapped_column(String(8), default="test")
+    requested_by: Mapped[str] = mapped_column(String(64), default="")
+    previous_plan_status: Mapped[str] = mapped_column(String(16), default="draft")
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    heartbeat_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    manifest: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    report_html: Mapped[str] = mapped_column(Text, default="")
+    published_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    __table_args__ = (UniqueConstraint("plan_id", "number"),)
+
+
+class VisitRecord(Base):
+    """A visit of a finished draw, with its notice and the enterprise's notice code."""
+
+    __tablename__ = "visits"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    draw_id: Mapped[int] = mapped_column(ForeignKey("draws.id", ondelete="CASCADE"), index=True)
+    visit_id: Mapped[str] = mapped_column(String(32))
+    credit_code: Mapped[str] = mapped_column(String(18), index=True)
+    enterprise: Mapped[str] = mapped_column(String(255), default="")
+    region_code: Mapped[str] = mapped_column(String(6), default="")
+    task_ids: Mapped[str] = mapped_column(String(500))
+    date: Mapped[dt.date] = mapped_column(Date)
+    inspector_ids: Mapped[str] = mapped_column(String(500))
+    lead_agency_id: Mapped[str] = mapped_column(String(64))
+    window_start: Mapped[dt.date] = mapped_column(Date)
+    window_end: Mapped[dt.date] = mapped_column(Date)
+    notice_code: Mapped[str] = mapped_column(String(32))
+    notice_html: Mapped[str] = mapped_column(Text)
+    __table_args__ = (UniqueConstraint("draw_id", "visit_id"),)
+
+
+class SelectionRecord(Base):
+    __tablename__ = "selections"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    draw_id: Mapped[int] = mapped_column(ForeignKey("draws.id", ondelete="CASCADE"), index=True)
+    task_id: Mapped[str] = mapped_column(String(64))
+    credit_code: Mapped[str] = mapped_column(String(18))
+    stratum: Mapped[str] = mapped_column(String(16))
+    population_size: Mapped[int] = mapped_column(Integer)
+    sample_size: Mapped[int] = mapped_column(Integer)
+    inclusion_probability: Mapped[float] = mapped_column(Float)
+    ticket: Mapped[str] = mapped_column(String(64))
+
+
+class StratumRecord(Base):
+    __tablename__ = "strata"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    draw_id: Mapped[int] = mapped_column(ForeignKey("draws.id", ondelete="CASCADE"), index=True)
+    task_id: Mapped[str] = mapped_column(String(64))
+    stratum: Mapped[str] = mapped_column(String(16))
+    population_size: Mapped[int] = mapped_column(Integer)
+    sample_size: Mapped[int] = mapped_column(Integer)
+    threshold: Mapped[str] = mapped_column(String(64), default="")
+
+
+class RecusalRecord(Base):
+    """A request to remove an inspector from a visit (回避), and the planner's decision."""
+
+    __tablename__ = "recusals"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    visit_pk: Mapped[int] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"), index=True)
+    inspector_id: Mapped[str] = mapped_column(String(64))
+    requested_by: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, approved, rejected
+    seq: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    replacement: Mapped[str] = mapped_column(String(64), default="")
+    decided_by: Mapped[str] = mapped_column(String(64), default="")
+    decision_note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class ResultRecord(Base):
+    """A visit's result in a standard category; final once published."""
+
+    __tablename__ = "results"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    visit_pk: Mapped[int] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"), unique=True)
+    category: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text, default="")
+    entered_by: Mapped[str] = mapped_column(String(64), default="")
+    entered_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    published_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+
+
+class AuditHead(Base):
+    """One row: the chain's length and last hash; updated first in every append (the lock)."""
+
+    __tablename__ = "audit_head"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    hash: Mapped[str] = mapped_column(String(64), default="0" * 64)
+
+
+class AuditRecordRow(Base):
+    """One record of the hash chain (same rule as ``scheduler.audit``)."""
+
+    __tablename__ = "audit_records"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    time: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(64))
+    data: Mapped[str] = mapped_column(Text)  # canonical JSON text, exactly as hashed
+    prev: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class Refusal(Base):
+    """Every 401/403 the service gives, recorded (not in the hash chain, so refusals cannot
+    flood it)."""
+
+    __tablename__ = "refusals"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    status: Mapped[int] = mapped_column(Integer)
+    method: Mapped[str] = mapped_column(String(8))
+    path: Mapped[str] = mapped_column(String(500))
+    who: Mapped[str] = mapped_column(String(64), default="")
+    reason: Mapped[str] = mapped_column(String(255), default="")
