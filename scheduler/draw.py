@@ -92,6 +92,18 @@ def allocate(task: Task, sizes: dict[str, int]) -> dict[str, int]:
     return base
 
 
+def frequency_capped(plan: Plan, hist: pd.DataFrame, positions: pd.Series, risk: np.ndarray) -> np.ndarray:
+    """Frequency cap: enterprises with ``max_visits_per_enterprise`` visits in the lookback window
+    (all departments together) are out; D-class is exempt. ``positions`` maps credit code to row."""
+    capped = np.zeros(len(risk), dtype=bool)
+    if not hist.empty:
+        counts = hist["credit_code"].value_counts()
+        over = counts[counts >= plan.policy.max_visits_per_enterprise].index
+        capped[positions.reindex(over).dropna().to_numpy(dtype=np.int64)] = True
+        capped &= risk != "D"
+    return capped
+
+
 def draw(plan: Plan, registry: Registry, seed: str) -> tuple[list[Stratum], list[Selected], list[TaskFrame]]:
     """Draw every task. Returns the strata, the selection rows and per-task counts."""
     ent = registry.enterprises
@@ -101,14 +113,7 @@ def draw(plan: Plan, registry: Registry, seed: str) -> tuple[list[Stratum], list
     hist = recent_history(plan, registry)
     positions = pd.Series(np.arange(len(ent)), index=ent["credit_code"])
 
-    # Frequency cap: visits in the lookback window, all departments together; D exempt.
-    capped = np.zeros(len(ent), dtype=bool)
-    if not hist.empty:
-        counts = hist["credit_code"].value_counts()
-        over = counts[counts >= plan.policy.max_visits_per_enterprise].index
-        idx = positions.reindex(over).dropna().to_numpy(dtype=np.int64)
-        capped[idx] = True
-        capped &= risk != "D"
+    capped = frequency_capped(plan, hist, positions, risk)
 
     drawn_by_agency: dict[str, set[str]] = {}
     strata: list[Stratum] = []

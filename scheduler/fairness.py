@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from scheduler import staffing
-from scheduler.draw import KEY_AREA, allocate, population_mask, recent_history, task_order
+from scheduler.draw import KEY_AREA, allocate, frequency_capped, population_mask, recent_history, task_order
 from scheduler.plan import Plan, Task
 from scheduler.registry import Registry
 from scheduler.result import Selected, StaffingStats, Stratum, Visit
@@ -299,12 +299,7 @@ class FastDraw:
         key = ent["key_area"].to_numpy(dtype=bool)
         hist = recent_history(plan, registry)
         positions = pd.Series(np.arange(len(ent)), index=ent["credit_code"])
-        capped = np.zeros(len(ent), dtype=bool)
-        if not hist.empty:
-            counts = hist["credit_code"].value_counts()
-            over = counts[counts >= plan.policy.max_visits_per_enterprise].index
-            capped[positions.reindex(over).dropna().to_numpy(dtype=np.int64)] = True
-            capped &= risk != "D"
+        capped = frequency_capped(plan, hist, positions, risk)
         self.tasks = task_order(plan, registry)
         self.frames: list[_TaskFrame] = []
         for ti, task in enumerate(self.tasks):

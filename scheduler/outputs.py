@@ -8,7 +8,6 @@ Every file is deterministic: the same inputs and seed give the same bytes.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import os
@@ -18,6 +17,7 @@ import tempfile
 from importlib import metadata
 from pathlib import Path
 
+from scheduler.hashing import sha256_file
 from scheduler.notices import write_notices
 from scheduler.publication import write_publication, write_strata
 from scheduler.report import write_report
@@ -28,14 +28,6 @@ MANIFEST = "manifest.json"
 # and not part of the reproducible outputs.
 LEDGER = ("audit.jsonl", "results.csv", "results_publication.csv", "commitment.json")
 SOFTWARE = ("randinspect", "ortools", "numpy", "pandas", "chinesecalendar", "plotly")
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def software_versions() -> dict[str, str]:

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from scheduler.audit import AuditLog
 from scheduler.errors import InputError, Problem
-from scheduler.outputs import MANIFEST, read_manifest, sha256_file, write_outputs
+from scheduler.hashing import sha256_file
+from scheduler.outputs import MANIFEST, read_manifest, write_outputs
 from scheduler.pipeline import run_plan
 from scheduler.recusal import RecusalOutcome, RecusalRequest, replace_inspector
 from scheduler.result import PlanResult

@@ -19,25 +19,18 @@ marked ``test``.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from pathlib import Path
 
+from scheduler.audit import canonical_json
 from scheduler.errors import InputError, Problem
+from scheduler.hashing import sha256_file
 
 FORMAT = "randinspect-commitment/1"
 
 
 def canonical(doc: dict) -> bytes:
-    return json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    return canonical_json(doc).encode("utf-8")
 
 
 def commitment_document(files: dict[str, Path], plan_file: Path, quarter: str, source: str, version: str) -> dict:
@@ -45,8 +38,8 @@ def commitment_document(files: dict[str, Path], plan_file: Path, quarter: str, s
     return {
         "format": FORMAT,
         "quarter": quarter,
-        "inputs": {t: {"file": Path(p).name, "sha256": file_sha256(Path(p))} for t, p in sorted(files.items())},
-        "plan": {"file": plan_file.name, "sha256": file_sha256(plan_file)},
+        "inputs": {t: {"file": Path(p).name, "sha256": sha256_file(Path(p))} for t, p in sorted(files.items())},
+        "plan": {"file": plan_file.name, "sha256": sha256_file(plan_file)},
         "randinspect": version,
         "source": source,
     }
@@ -92,11 +85,11 @@ def check_commitment(doc: dict, files: dict[str, Path], plan_file: Path, name: s
         want = committed.get(table, {}).get("sha256")
         if want is None:
             problems.append(Problem(Path(path).name, None, None, f"table {table} was not in the commitment"))
-        elif file_sha256(Path(path)) != want:
+        elif sha256_file(Path(path)) != want:
             problems.append(Problem(Path(path).name, None, None, "changed since the commitment"))
     for table in sorted(set(committed) - set(files)):
         problems.append(Problem(committed[table]["file"], None, None, f"committed table {table} is missing now"))
-    if doc.get("plan", {}).get("sha256") != file_sha256(plan_file):
+    if doc.get("plan", {}).get("sha256") != sha256_file(plan_file):
         problems.append(Problem(plan_file.name, None, None, "the plan changed since the commitment"))
     if problems:
         raise InputError(problems)
