@@ -50,18 +50,45 @@ def recent_history(plan: Plan, registry: Registry) -> pd.DataFrame:
     return h[(h["date"] >= start) & (h["date"] <= end)]
 
 
-def population_mask(task: Task, registry: Registry) -> np.ndarray:
-    """Active enterprises in the task's population."""
-    ent = registry.enterprises
+class EnterpriseIndex:
+    """Enterprises sorted by region code, so a jurisdiction is a slice, not a scan (a province
+    plan has hundreds of tasks over millions of rows)."""
+
+    def __init__(self, registry: Registry):
+        ent = registry.enterprises
+        region = ent["region_code"].to_numpy().astype("U6")
+        self.order = np.argsort(region, kind="stable")
+        self.sorted_region = region[self.order]
+        self.active = (ent["status"].str.lower() == "active").to_numpy()
+        self.industry = ent["industry"].to_numpy().astype(str)
+        self.risk = ent["risk_class"].to_numpy().astype(str)
+
+    def rows(self, prefix: str) -> np.ndarray:
+        """Row numbers (ascending) of the enterprises whose region code starts with ``prefix``."""
+        lo = np.searchsorted(self.sorted_region, prefix, side="left")
+        hi = np.searchsorted(self.sorted_region, prefix + "~", side="left")  # '~' sorts after digits
+        return np.sort(self.order[lo:hi])
+
+
+def population_rows(task: Task, registry: Registry, index: EnterpriseIndex) -> np.ndarray:
+    """Row numbers of the active enterprises in the task's population."""
     lead = registry.agencies[task.agency_id]
-    region = ent["region_code"]
-    mask = (ent["status"].str.lower() == "active").to_numpy().copy()
-    mask &= region.str.startswith(lead.prefix).to_numpy()
-    if task.population.region_prefix:
-        mask &= region.str.startswith(task.population.region_prefix).to_numpy()
+    prefix = task.population.region_prefix
+    # The narrower of the two prefixes (they are nested or the plan was refused).
+    rows = index.rows(prefix if prefix.startswith(lead.prefix) else lead.prefix)
+    if prefix and not prefix.startswith(lead.prefix) and not lead.prefix.startswith(prefix):
+        return rows[:0]
+    keep = index.active[rows] & np.isin(index.risk[rows], list(task.population.risk_classes))
     if task.population.industries:
-        mask &= ent["industry"].str.startswith(tuple(task.population.industries)).to_numpy()
-    mask &= ent["risk_class"].isin(task.population.risk_classes).to_numpy()
+        industry = index.industry[rows]
+        keep &= np.any([np.char.startswith(industry, i) for i in task.population.industries], axis=0)
+    return rows[keep]
+
+
+def population_mask(task: Task, registry: Registry) -> np.ndarray:
+    """Active enterprises in the task's population, as a mask over the registry's rows."""
+    mask = np.zeros(len(registry.enterprises), dtype=bool)
+    mask[population_rows(task, registry, EnterpriseIndex(registry))] = True
     return mask
 
 
@@ -112,55 +139,52 @@ def draw(plan: Plan, registry: Registry, seed: str) -> tuple[list[Stratum], list
     key = ent["key_area"].to_numpy(dtype=bool)
     hist = recent_history(plan, registry)
     positions = pd.Series(np.arange(len(ent)), index=ent["credit_code"])
-
+    index = EnterpriseIndex(registry)
     capped = frequency_capped(plan, hist, positions, risk)
+    inspected_by: dict[str, np.ndarray] = {}
+    if not hist.empty:
+        for agency, group in hist.groupby("agency_id")["credit_code"]:
+            inspected_by[agency] = positions.reindex(group.unique()).dropna().to_numpy(dtype=np.int64)
 
-    drawn_by_agency: dict[str, set[str]] = {}
+    drawn_by_agency: dict[str, list[np.ndarray]] = {}
     strata: list[Stratum] = []
     selection: list[Selected] = []
     frames: list[TaskFrame] = []
+    empty = np.zeros(0, dtype=np.int64)
     for task in task_order(plan, registry):
-        mask = population_mask(task, registry)
-        population = int(mask.sum())
-        higher = set(registry.ancestors(task.agency_id))
-        out_hist = np.zeros(len(ent), dtype=bool)
-        if higher and not hist.empty:
-            inspected = hist.loc[hist["agency_id"].isin(higher), "credit_code"].unique()
-            idx = positions.reindex(inspected).dropna().to_numpy(dtype=np.int64)
-            out_hist[idx] = True
-        out_hist &= mask
-        out_plan = np.zeros(len(ent), dtype=bool)
-        earlier = set().union(*(drawn_by_agency.get(a, set()) for a in higher)) if higher else set()
-        if earlier:
-            idx = positions.reindex(sorted(earlier)).dropna().to_numpy(dtype=np.int64)
-            out_plan[idx] = True
-        out_plan &= mask & ~out_hist
-        out_cap = capped & mask & ~out_hist & ~out_plan
-        eligible = mask & ~out_hist & ~out_plan & ~out_cap
+        rows = population_rows(task, registry, index)
+        higher = registry.ancestors(task.agency_id)
+        seen = np.concatenate([inspected_by.get(a, empty) for a in higher] or [empty])
+        out_hist = np.isin(rows, seen)
+        earlier = np.concatenate([x for a in higher for x in drawn_by_agency.get(a, [])] or [empty])
+        out_plan = np.isin(rows, earlier) & ~out_hist
+        out_cap = capped[rows] & ~out_hist & ~out_plan
+        eligible = rows[~(out_hist | out_plan | out_cap)]
         frames.append(
             TaskFrame(
                 task.task_id,
-                population,
+                len(rows),
                 int(out_hist.sum()),
                 int(out_plan.sum()),
                 int(out_cap.sum()),
-                int(eligible.sum()),
+                len(eligible),
             )
         )
-        drawn: list[str] = []
+        drawn: list[np.ndarray] = []
 
-        key_idx = np.flatnonzero(eligible & key)
+        key_idx = eligible[key[eligible]]
         if len(key_idx):
             key_codes = sorted(codes[key_idx])
             key_tickets = tickets(seed, task.task_id, key_codes)
             n = len(key_codes)
             strata.append(Stratum(task.task_id, KEY_AREA, n, n, None))
-            for code, t in zip(key_codes, key_tickets, strict=False):
+            for code, t in zip(key_codes, key_tickets, strict=True):
                 selection.append(Selected(task.task_id, code, KEY_AREA, n, n, 1.0, t))
-            drawn.extend(key_codes)
+            drawn.append(key_idx)
 
-        rest = eligible & ~key
-        by_class = {c: np.flatnonzero(rest & (risk == c)) for c in task.population.risk_classes}
+        rest = eligible[~key[eligible]]
+        rest_risk = risk[rest]
+        by_class = {c: rest[rest_risk == c] for c in task.population.risk_classes}
         sizes = {c: len(v) for c, v in by_class.items()}
         wanted = allocate(task, sizes)
         for c in sorted(by_class):
@@ -175,8 +199,8 @@ def draw(plan: Plan, registry: Registry, seed: str) -> tuple[list[Stratum], list
             p = n / n_all
             for j in order:
                 selection.append(Selected(task.task_id, str(class_codes[j]), c, n_all, n, p, str(class_tickets[j])))
-                drawn.append(str(class_codes[j]))
-        drawn_by_agency.setdefault(task.agency_id, set()).update(drawn)
+            drawn.append(by_class[c][order])
+        drawn_by_agency.setdefault(task.agency_id, []).extend(drawn)
 
     plan_order = {t.task_id: k for k, t in enumerate(plan.tasks)}
     selection.sort(key=lambda s: (plan_order[s.task_id], s.credit_code))
