@@ -12,7 +12,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        # FastAPI runs sync endpoints on up to 40 threads, and a session's connection goes back to
+        # the pool only after the response: the pool must hold more than that, or requests wait
+        # on each other's clean-up.
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=48, max_overflow=32
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
@@ -30,7 +35,7 @@ def make_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=20, max_overflow=20)
+    return create_engine(url, pool_pre_ping=True, pool_size=20, max_overflow=30)  # > 40 threads, < 100 server connections per 2 workers
 
 
 def session_factory(engine: Engine, write: bool = False) -> sessionmaker[Session]:

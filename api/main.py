@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from api.db import make_engine, session_factory
@@ -24,6 +26,23 @@ from api.routers import (
 )
 from api.settings import Settings, get_settings
 from scheduler.errors import InfeasibleError, InputError
+
+
+def _safe(value):
+    """JSON-safe copy: non-finite floats and unencodable strings become text."""
+    if isinstance(value, dict):
+        return {str(_safe(k)): _safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_safe(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "backslashreplace")
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return str(value)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -61,6 +80,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             for p in exc.problems
         ]
         return JSONResponse(status_code=422, content={"detail": "bad input", "problems": problems})
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        """FastAPI's 422, made safe to serialise: the echoed input may hold NaN or a lone
+        surrogate, which would otherwise turn the 422 into a 500."""
+        return JSONResponse(status_code=422, content={"detail": _safe(exc.errors())})
 
     @app.exception_handler(InfeasibleError)
     async def infeasible(_request: Request, exc: InfeasibleError) -> JSONResponse:

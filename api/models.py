@@ -227,3 +227,24 @@ class Refusal(Base):
     path: Mapped[str] = mapped_column(String(500))
     who: Mapped[str] = mapped_column(String(64), default="")
     reason: Mapped[str] = mapped_column(String(255), default="")
+
+
+class PublicRow(Base):
+    """One published (visit, task) row, written when the draw is published: only the public
+    facts of ``scheduler.publication.publication_frame`` (checked by ``assert_no_personal_data``).
+    The date and the result are joined from ``visits`` and ``results`` when read."""
+
+    __tablename__ = "public_rows"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    draw_id: Mapped[int] = mapped_column(ForeignKey("draws.id", ondelete="CASCADE"), index=True)
+    visit_pk: Mapped[int] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"), index=True)
+    task_id: Mapped[str] = mapped_column(String(64), index=True)
+    agency: Mapped[str] = mapped_column(Text, default="")
+    joint_agencies: Mapped[str] = mapped_column(Text, default="")
+    credit_code: Mapped[str] = mapped_column(String(18), index=True)
+    enterprise: Mapped[str] = mapped_column(Text, default="")
+    region_code: Mapped[str] = mapped_column(String(6), default="", index=True)
+    industry: Mapped[str] = mapped_column(String(32), default="")
+    items: Mapped[str] = mapped_column(Text, default="")
+    drawn_as: Mapped[str] = mapped_column(String(16), default="")
+    __table_args__ = (UniqueConstraint("draw_id", "visit_pk", "task_id"),)

@@ -17,7 +17,7 @@ class Settings(BaseSettings):
     token_hours: int = 12
     draw_workers: int = 1
     # A draw whose worker has not reported for this long is considered dead (server killed).
-    draw_heartbeat_seconds: int = 120
+    draw_heartbeat_seconds: int = 30
 
 
 @lru_cache

@@ -358,6 +358,79 @@ def cmd_verify(out: Path) -> int:
     return 0
 
 
+def cmd_serve(host: str, port: int, workers: int) -> int:
+    """Run the service (uvicorn on ``api.main:create_app``); the database is brought to the
+    current schema first (the default is ``./randinspect.db``, SQLite)."""
+    import uvicorn
+
+    from api.migrate import upgrade
+    from api.settings import get_settings
+
+    settings = get_settings()
+    upgrade(settings.database_url)
+    shown = "localhost" if host in ("0.0.0.0", "::") else host
+    base = f"http://{f'[{shown}]' if ':' in shown else shown}:{port}"
+    print(f"randinspect service on {base}/api (database {_redacted(settings.database_url)})")
+    print(f"API documentation: {base}/docs")
+    sys.stdout.flush()
+    uvicorn.run("api.main:create_app", factory=True, host=host, port=port, workers=workers)
+    return 0
+
+
+def _redacted(url: str) -> str:
+    """The database URL without its password."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "(unparsable URL)"
+
+
+def _read_password(from_stdin: bool) -> str:
+    import getpass
+
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("password (at least 10 characters): ")
+    second = getpass.getpass("the same password again: ")
+    if first != second:
+        raise InputError(Problem("command line", None, "password", "the two passwords differ"))
+    return first
+
+
+def cmd_user_add(name: str, role: str, password_stdin: bool) -> int:
+    """Create a planner or an auditor (there is no built-in account: the first one is made here)."""
+    from sqlalchemy import select
+
+    from api.db import make_engine, session_factory
+    from api.migrate import upgrade
+    from api.models import User
+    from api.security import hash_password
+    from api.settings import get_settings
+
+    if not name or len(name) > 64 or any(ord(c) < 32 or ord(c) == 127 for c in name):
+        raise InputError(Problem("command line", None, "NAME", "a user name has 1 to 64 printable characters"))
+    password = _read_password(password_stdin)
+    if len(password) < 10:
+        raise InputError(Problem("command line", None, "password", "a password needs at least 10 characters"))
+    if "\x00" in password:
+        raise InputError(Problem("command line", None, "password", "a password cannot contain NUL"))
+    url = get_settings().database_url
+    upgrade(url)
+    engine = make_engine(url)
+    try:
+        with session_factory(engine, write=True)() as session:
+            if session.scalar(select(User.id).where(User.username == name)) is not None:
+                raise InputError(Problem("command line", None, "NAME", f"user {name!r} exists"))
+            session.add(User(username=name, role=role, password_hash=hash_password(password), active=True))
+            session.commit()
+    finally:
+        engine.dispose()
+    print(f"{role} {name!r} created in {_redacted(url)}; sign in at POST /api/login")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="randinspect", description="双随机、一公开 inspection planning")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -428,6 +501,16 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--seed", type=int, default=0)
     gen.add_argument("--tightness", type=float, default=0.7)
     gen.add_argument("--format", choices=["csv", "xlsx", "parquet"], default="csv")
+    sv = sub.add_parser("serve", help="run the web service (API and its documentation at /docs)")
+    sv.add_argument("--host", default="127.0.0.1")
+    sv.add_argument("--port", type=int, default=8000)
+    sv.add_argument("--workers", type=int, default=1)
+    us = sub.add_parser("user", help="service accounts (planners and auditors)")
+    us_sub = us.add_subparsers(dest="user_command", required=True)
+    ua = us_sub.add_parser("add", help="create a user (the password is asked twice, or read from stdin)")
+    ua.add_argument("name")
+    ua.add_argument("--role", choices=["planner", "auditor"], required=True)
+    ua.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
     return parser
 
 
@@ -461,6 +544,10 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_audit_verify(args.out, args.head)
         if args.command == "verify":
             return cmd_verify(args.out)
+        if args.command == "serve":
+            return cmd_serve(args.host, args.port, args.workers)
+        if args.command == "user":
+            return cmd_user_add(args.name, args.role, args.password_stdin)
         if args.command == "generate":
             from data.generate import generate_registry
 

@@ -60,3 +60,14 @@ def test_the_fuzzer_does_catch_a_5xx(tmp_path):
         if operation.path == "/api/crash":
             fuzz(operation, failures)
     assert failures and failures[0].startswith("GET /api/crash: 500")
+
+
+def test_non_finite_numbers_and_lone_surrogates_get_422_not_500(tmp_path):
+    url = f"sqlite:///{tmp_path / 'nan.db'}"
+    upgrade(url)
+    from fastapi.testclient import TestClient
+
+    with TestClient(create_app(Settings(database_url=url)), raise_server_exceptions=False) as client:
+        for body in ('{"credit_code": NaN, "notice_code": "X"}', '{"credit_code": "\\ud800", "notice_code": 1}'):
+            r = client.post("/api/notices/lookup", content=body, headers={"Content-Type": "application/json"})
+            assert r.status_code == 422, r.text

@@ -1,0 +1,130 @@
+"""``randinspect user add`` makes the first account (there is none built in), and
+``randinspect serve`` starts the service on a fresh machine with the default SQLite file."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, select, text
+
+from api.main import create_app
+from api.models import User
+from api.settings import Settings, get_settings
+from scheduler import cli
+from tests.api.conftest import database_url  # noqa: F401  (SQLite and PostgreSQL)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _env(url: str | None) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RANDINSPECT_")}
+    if url:
+        env["RANDINSPECT_DATABASE_URL"] = url
+    env["PYTHONPATH"] = str(ROOT)
+    return env
+
+
+def _user_add(url: str, *args: str, password: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "scheduler.cli", "user", "add", *args],
+        input=password + "\n", capture_output=True, text=True, env=_env(url), cwd=ROOT, timeout=120,
+    )
+
+
+def _users(url: str) -> list[tuple[str, str]]:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as c:
+            return [tuple(r) for r in c.execute(text("SELECT username, role FROM users ORDER BY id"))]
+    finally:
+        engine.dispose()
+
+
+def test_user_add_then_login(database_url):  # noqa: F811
+    done = _user_add(database_url, "zhang", "--role", "planner", "--password-stdin", password="a good long password")
+    assert done.returncode == 0, done.stderr
+    assert "zhang" in done.stdout and "planner" in done.stdout
+    assert _users(database_url) == [("zhang", "planner")]
+    # the same name again, a short password: exit 2, nothing added
+    again = _user_add(database_url, "zhang", "--role", "auditor", "--password-stdin", password="another long password")
+    assert again.returncode == 2 and "exists" in again.stderr
+    short = _user_add(database_url, "li", "--role", "auditor", "--password-stdin", password="short")
+    assert short.returncode == 2 and "10 characters" in short.stderr
+    assert _users(database_url) == [("zhang", "planner")]
+    with TestClient(create_app(Settings(database_url=database_url))) as client:
+        assert client.post("/api/login", data={"username": "zhang", "password": "wrong password!"}).status_code == 401
+        r = client.post("/api/login", data={"username": "zhang", "password": "a good long password"})
+        assert r.status_code == 200 and r.json()["role"] == "planner"
+        me = client.get("/api/me", headers={"Authorization": f"Bearer {r.json()['access_token']}"})
+        assert me.json()["username"] == "zhang"
+
+
+def test_user_add_prompts_twice(tmp_path, monkeypatch, capsys):
+    url = f"sqlite:///{tmp_path / 'prompt.db'}"
+    monkeypatch.setenv("RANDINSPECT_DATABASE_URL", url)
+    get_settings.cache_clear()
+    try:
+        answers = iter(["first long password", "other long password"])
+        monkeypatch.setattr("getpass.getpass", lambda prompt="": next(answers))
+        assert cli.main(["user", "add", "wang", "--role", "auditor"]) == 2
+        assert "differ" in capsys.readouterr().err
+        answers = iter(["same long password", "same long password"])
+        assert cli.main(["user", "add", "wang", "--role", "auditor"]) == 0
+        assert _users(url) == [("wang", "auditor")]
+        answers = iter(["short", "short"])
+        assert cli.main(["user", "add", "zhao", "--role", "planner"]) == 2
+    finally:
+        get_settings.cache_clear()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_serve_on_a_fresh_machine(tmp_path):
+    """Default settings (./randinspect.db created in the working folder), migrations run, the
+    API and its documentation answer, and there is no account to guess."""
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "scheduler.cli", "serve", "--port", str(port)],
+        cwd=tmp_path, env=_env(None), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"server did not come up: {proc.stdout.read() if proc.poll() is not None else ''}")
+            time.sleep(0.2)
+        assert httpx.get(f"{base}/docs").status_code == 200
+        paths = httpx.get(f"{base}/openapi.json").json()["paths"]
+        assert {"/api/login", "/api/notices/lookup", "/api/public/results", "/api/audit/verify"} <= set(paths)
+        assert httpx.post(f"{base}/api/login", data={"username": "admin", "password": "admin"}).status_code == 401
+        assert (tmp_path / "randinspect.db").exists()
+    finally:
+        proc.terminate()
+        try:
+            out, _ = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, _ = proc.communicate()
+    assert f"http://127.0.0.1:{port}/api" in out and f"http://127.0.0.1:{port}/docs" in out
+    engine = create_engine(f"sqlite:///{tmp_path / 'randinspect.db'}")
+    with engine.connect() as c:
+        assert c.execute(select(User)).all() == []
+    engine.dispose()
