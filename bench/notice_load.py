@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import os
 import random
+import shutil
 import socket
 import statistics
 import subprocess
@@ -117,6 +118,43 @@ async def run_load(base: str, codes, clients: int, requests: int, think: float) 
     return lat, errors, time.perf_counter() - t
 
 
+WRK_SCRIPT = """
+codes = {%s}
+counter = 0
+request = function()
+  counter = counter + 1
+  local c = codes[(counter %% #codes) + 1]
+  local body = '{"credit_code":"' .. c[1] .. '","notice_code":"' .. c[2] .. '"}'
+  return wrk.format("POST", "/api/notices/lookup", {["Content-Type"] = "application/json"}, body)
+end
+think = %d
+if think > 0 then
+  delay = function() return math.random(think / 2, think * 3 / 2) end
+end
+done = function(summary, latency, requests)
+  io.write(string.format("wrk: requests %%d, errors %%d (status %%d), throughput %%.0f req/s\\n",
+    summary.requests, summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.timeout,
+    summary.errors.status, summary.requests / (summary.duration / 1e6)))
+  io.write(string.format("latency ms: p50 %%.1f  p90 %%.1f  p99 %%.1f  max %%.1f  mean %%.1f\\n",
+    latency:percentile(50) / 1000, latency:percentile(90) / 1000, latency:percentile(99) / 1000,
+    latency.max / 1000, latency.mean / 1000))
+end
+"""
+
+
+def run_wrk(base: str, codes, clients: int, seconds: int, tmp: Path, think_ms: float = 0) -> str:
+    """``clients`` open connections, each sending its next look-up when the last is answered
+    (after ``think_ms`` ± 50 % when given: each client is an enterprise, not a flood)."""
+    script = tmp / "lookup.lua"
+    table = ",".join('{{"{}","{}"}}'.format(*c) for c in codes)
+    script.write_text(WRK_SCRIPT % (table, int(think_ms)), encoding="utf-8")
+    out = subprocess.run(
+        ["wrk", "-t", "2", "-c", str(clients), "-d", f"{seconds}s", "--timeout", "10s", "-s", str(script), base],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    return "\n".join(line for line in out.splitlines() if line.startswith(("wrk:", "latency ms:")))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--clients", type=int, default=200)
@@ -124,6 +162,9 @@ def main() -> None:
     ap.add_argument("--think-ms", type=float, default=0.0)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--database-url")
+    ap.add_argument("--client", choices=["wrk", "python"], default="wrk" if shutil.which("wrk") else "python",
+                    help="wrk (Debian package; C, light on the CPU the server shares) or the asyncio client")
+    ap.add_argument("--seconds", type=int, default=15, help="wrk: how long to load")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="ri-load-"))
     url = args.database_url or f"sqlite:///{tmp / 'load.db'}"
@@ -138,9 +179,13 @@ def main() -> None:
     try:
         wait_up(base)
         codes = prepare(base, url)
-        print(f"{len(codes)} notices; {args.clients} clients x {args.requests} look-ups, think {args.think_ms} ms, "
+        load = f"{args.seconds} s" if args.client == "wrk" else f"{args.requests} look-ups each"
+        print(f"{len(codes)} notices; {args.clients} concurrent clients ({args.client}), {load}, think {args.think_ms} ms, "
               f"{args.workers} server workers, {url.split(':')[0]}")
         asyncio.run(run_load(base, codes, 20, 5, 0))  # warm-up
+        if args.client == "wrk":
+            print(run_wrk(base, codes, args.clients, args.seconds, tmp, args.think_ms))
+            return
         lat, errors, wall = asyncio.run(run_load(base, codes, args.clients, args.requests, args.think_ms / 1000))
         lat.sort()
         q = lambda p: lat[min(len(lat) - 1, int(p * len(lat)))] * 1000  # noqa: E731
