@@ -93,4 +93,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     for module in (health, auth, registries, plans, draws, visits, recusals, results, public, notices, audit):
         app.include_router(module.router, prefix="/api")
+
+    from fastapi.staticfiles import StaticFiles
+
+    from api.web import HERE as WEB
+    from api.web import router as pages
+
+    app.mount("/static", StaticFiles(directory=str(WEB / "static")), name="static")
+    app.include_router(pages())
     return app
