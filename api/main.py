@@ -15,6 +15,7 @@ from api.routers import (
     audit,
     auth,
     draws,
+    exports,
     health,
     notices,
     plans,
@@ -91,7 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def infeasible(_request: Request, exc: InfeasibleError) -> JSONResponse:
         return JSONResponse(status_code=409, content={"detail": "infeasible", "reasons": exc.reasons})
 
-    for module in (health, auth, registries, plans, draws, visits, recusals, results, public, notices, audit):
+    for module in (health, auth, registries, plans, draws, exports, visits, recusals, results, public, notices, audit):
         app.include_router(module.router, prefix="/api")
 
     from fastapi.staticfiles import StaticFiles

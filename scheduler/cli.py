@@ -377,6 +377,20 @@ def cmd_serve(host: str, port: int, workers: int) -> int:
     return 0
 
 
+def cmd_demo_load() -> int:
+    """``demo --load``: the sample county, a drawn plan and its publication, stored by the
+    service's own API (see ``api.demo_load``) in the configured database."""
+    from api.demo_load import DemoLoadError, load_demo, summary
+
+    try:
+        load = load_demo(say=lambda m: print(m, flush=True))
+    except DemoLoadError as exc:
+        print(f"demo --load failed: {exc}", file=sys.stderr)
+        return 1
+    print(summary(load, _redacted(load.database_url)))
+    return 0
+
+
 def _redacted(url: str) -> str:
     """The database URL without its password."""
     from sqlalchemy.engine import make_url
@@ -436,6 +450,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="run the whole job on the bundled sample county")
     demo.add_argument("--out", type=Path, default=Path("randinspect-demo"))
+    demo.add_argument(
+        "--load",
+        action="store_true",
+        help="instead, load the sample county, its plan, a finished draw and its publication into the service's "
+        "database (RANDINSPECT_DATABASE_URL, default ./randinspect.db); a second run loads nothing",
+    )
     plan = sub.add_parser("plan", help="draw, staff and schedule a quarterly plan")
     plan.add_argument("registry", type=Path)
     plan.add_argument("plan_file", type=Path)
@@ -518,6 +538,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command == "demo":
+            if args.load:
+                return cmd_demo_load()
             return cmd_plan(sample_dir(), sample_dir() / "plan.yaml", DEMO_SEED, args.out, None)
         if args.command == "plan":
             return cmd_plan(

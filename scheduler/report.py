@@ -21,6 +21,7 @@ from scheduler.plotting import (
     plot_visits_by_region,
     plot_visits_by_risk,
     plot_visits_by_task,
+    plot_visits_map,
     plot_visits_per_day,
 )
 from scheduler.result import PlanResult
@@ -34,6 +35,7 @@ CHARTS: tuple[tuple[str, Callable[[PlanResult], go.Figure]], ...] = (
     ("chart-inspector-load", plot_inspector_load),
     ("chart-load-expected-actual", plot_load_expected_actual),
     ("chart-visits-per-day", plot_visits_per_day),
+    ("chart-visits-map", plot_visits_map),
 )
 """(fixed div id, chart function), in page order."""
 

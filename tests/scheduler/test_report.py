@@ -39,7 +39,7 @@ def test_plotlyjs_embedded_once_and_offline(plan_result, tmp_path, plotlyjs):
 def test_each_chart_div_once(plan_result):
     html = render_report(plan_result)
     ids = [div_id for div_id, _ in CHARTS]
-    assert len(set(ids)) == len(ids) == 6
+    assert len(set(ids)) == len(ids) == 7
     for div_id in ids:
         assert html.count(f'<div id="{div_id}"') == 1
         assert f'document.getElementById("{div_id}")' in html

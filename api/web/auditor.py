@@ -1,0 +1,21 @@
+"""The auditor page (审计记录): a server-rendered shell; `/static/auditor.js` calls the JSON API."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from api.web import render
+from api.web.i18n import TEXTS, lang_of, t
+
+router = APIRouter(include_in_schema=False)
+
+
+def page_texts(lang: str, prefix: str = "aud_") -> dict[str, str]:
+    """The page's texts for its script (keys starting with ``prefix``), in ``lang``."""
+    return {k: t(k, lang) for k in TEXTS if k.startswith(prefix)}
+
+
+@router.get("/auditor", response_class=HTMLResponse)
+def auditor_page(request: Request) -> HTMLResponse:
+    return render(request, "auditor.html", texts=page_texts(lang_of(request)))

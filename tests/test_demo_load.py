@@ -1,0 +1,102 @@
+"""``randinspect demo --load`` fills the configured database through the service's own API:
+the sample registry, a drawn plan, visits with notice codes, a published draw with its public
+rows, and an audit chain that verifies — on SQLite and on PostgreSQL. A second run adds nothing."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, func, select
+from sqlalchemy.orm import Session
+
+from api import audit_store
+from api.demo_load import REGISTRY_NAME
+from api.main import create_app
+from api.models import (
+    ApiToken,
+    AuditRecordRow,
+    DrawRecord,
+    PlanRecord,
+    PublicRow,
+    RegistryFile,
+    RegistryRecord,
+    SelectionRecord,
+    StratumRecord,
+    User,
+    VisitRecord,
+)
+from api.settings import Settings, get_settings
+from scheduler import cli
+from tests.api.conftest import database_url  # noqa: F401  (SQLite and PostgreSQL)
+
+SAMPLE_VISITS = 1329  # plan.yaml's header: about 1329 visits with the demo seed
+
+
+def _count(s: Session, model, *where) -> int:
+    return s.scalar(select(func.count()).select_from(model).where(*where))
+
+
+@pytest.fixture
+def configured(database_url, monkeypatch):  # noqa: F811
+    """The database configured the way a user does it: RANDINSPECT_DATABASE_URL."""
+    monkeypatch.setenv("RANDINSPECT_DATABASE_URL", database_url)
+    get_settings.cache_clear()
+    yield database_url
+    get_settings.cache_clear()
+
+
+def test_demo_load_fills_the_service_and_a_second_run_adds_nothing(configured, capsys):
+    assert cli.main(["demo", "--load"]) == 0
+    out = capsys.readouterr().out
+    assert "sample county loaded into" in out
+    assert "no account is created: run `randinspect user add NAME --role planner`" in out
+
+    engine = create_engine(configured)
+    try:
+        with Session(engine) as s:
+            (reg,) = s.scalars(select(RegistryRecord)).all()
+            assert reg.name == REGISTRY_NAME and reg.created_by == "randinspect-demo"
+            names = {f.filename for f in s.scalars(select(RegistryFile).where(RegistryFile.registry_id == reg.id))}
+            assert {"agencies.csv", "enterprises.csv", "inspectors.xlsx"} <= names and "plan.yaml" not in names
+            assert (reg.summary["enterprises"], reg.summary["inspectors"]) == (30_000, 194)
+            (plan,) = s.scalars(select(PlanRecord)).all()
+            assert plan.registry_id == reg.id and plan.status == "drawn" and plan.spec["quarter"] == "2026Q1"
+            (draw,) = s.scalars(select(DrawRecord)).all()
+            assert (draw.plan_id, draw.status, draw.seed, draw.seed_kind) == (plan.id, "done", cli.DEMO_SEED, "test")
+            assert draw.published_at is not None and draw.manifest["seed"] == cli.DEMO_SEED and draw.report_html
+            visits = s.scalars(select(VisitRecord).where(VisitRecord.draw_id == draw.id)).all()
+            assert len(visits) == SAMPLE_VISITS
+            assert all(len(v.notice_code) == 10 and v.notice_code in v.notice_html for v in visits)
+            assert len({v.notice_code for v in visits}) == len(visits)
+            assert _count(s, SelectionRecord, SelectionRecord.draw_id == draw.id) >= len(visits)
+            assert _count(s, StratumRecord, StratumRecord.draw_id == draw.id) > 0
+            assert _count(s, PublicRow, PublicRow.draw_id == draw.id) >= len(visits)
+            kinds = [k for (k,) in s.execute(select(AuditRecordRow.kind).order_by(AuditRecordRow.seq))]
+            assert kinds[0] == "import" and "draw" in kinds and kinds[-1] == "publication", kinds
+            report = audit_store.verify(s)
+            assert report.ok and report.count == len(kinds), report.message
+            # the temporary planner and its token are gone
+            assert _count(s, User) == 0 and _count(s, ApiToken) == 0
+            example = min(visits, key=lambda v: v.visit_id)
+            assert f"{example.credit_code}  {example.notice_code}" in out  # a look-up pair is printed
+            head = report.head
+            public_rows = _count(s, PublicRow)
+
+        # The served app shows it: public rows, public draw, and the enterprise's own notice.
+        with TestClient(create_app(Settings(database_url=configured))) as client:
+            page = client.get("/api/public/results", params={"limit": 5}).json()
+            assert page["total"] == public_rows
+            assert [d["seed"] for d in client.get("/api/public/draws").json()] == [cli.DEMO_SEED]
+            r = client.post("/api/notices/lookup", json={"credit_code": example.credit_code, "notice_code": example.notice_code})
+            assert r.status_code == 200, r.text
+
+        # Again: nothing added, the same summary.
+        assert cli.main(["demo", "--load"]) == 0
+        again = capsys.readouterr().out
+        assert "already loaded" in again and f"{example.credit_code}  {example.notice_code}" in again
+        with Session(engine) as s:
+            assert _count(s, RegistryRecord) == 1 and _count(s, DrawRecord) == 1
+            assert _count(s, VisitRecord) == SAMPLE_VISITS
+            assert audit_store.verify(s).head == head
+    finally:
+        engine.dispose()
