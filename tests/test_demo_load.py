@@ -100,3 +100,31 @@ def test_demo_load_fills_the_service_and_a_second_run_adds_nothing(configured, c
             assert audit_store.verify(s).head == head
     finally:
         engine.dispose()
+
+
+def test_nothing_personal_of_the_sample_registry_is_public(configured):
+    """Every legal representative id, relative id, inspector id and name of the sample county is
+    absent from the public results (JSON pages and CSV) and the published draws."""
+    from scheduler.cli import sample_dir
+    from scheduler.importer import load_registry
+
+    assert cli.main(["demo", "--load"]) == 0
+    reg = load_registry(sample_dir())
+    secrets = {x for x in reg.enterprises["legal_rep_id"] if x}
+    secrets |= {r for ins in reg.inspectors.values() for r in ins.relatives_ids}
+    secrets |= {ins.inspector_id for ins in reg.inspectors.values()}
+    secrets |= {ins.certificate_no for ins in reg.inspectors.values() if ins.certificate_no}
+    names = {ins.name for ins in reg.inspectors.values()}
+    assert len(secrets) > 30_000 and any(ins.relatives_ids for ins in reg.inspectors.values())
+    with TestClient(create_app(Settings(database_url=configured))) as client:
+        texts = [client.get("/api/public/results.csv").text, client.get("/api/public/draws").text]
+        total = client.get("/api/public/results", params={"limit": 1}).json()["total"]
+        for offset in range(0, total, 500):
+            texts.append(client.get("/api/public/results", params={"limit": 500, "offset": offset}).text)
+        texts.append(client.get("/public").text)
+    assert total >= SAMPLE_VISITS
+    blob = "\n".join(texts)
+    leaked = [s for s in secrets if s in blob]
+    assert leaked == []
+    cells = {c.strip('"') for text in texts[:1] for line in text.splitlines() for c in line.split(",")}
+    assert not names & cells
