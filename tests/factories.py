@@ -85,6 +85,21 @@ def registry(
     )
 
 
+# A county market task and its city's, for tests of the draw across levels.
+COUNTY_TASK = {
+    "task_id": "T-county",
+    "agency_id": "SJ130123",
+    "ratio": {"A": 0.1, "B": 0.1, "C": 0.2, "D": 0.5},
+    "window": {"start": "2026-01-05", "end": "2026-03-31"},
+}
+CITY_TASK = {
+    "task_id": "T-city",
+    "agency_id": "SJ130100",
+    "ratio": {"A": 0.2, "B": 0.2, "C": 0.2, "D": 0.2},
+    "window": {"start": "2026-01-05", "end": "2026-03-31"},
+}
+
+
 def plan(tasks: list[dict] | None = None, **policy) -> Plan:
     if tasks is None:
         tasks = [

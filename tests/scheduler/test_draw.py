@@ -12,19 +12,7 @@ from hypothesis import strategies as st
 from scheduler.draw import KEY_AREA, allocate, draw
 from scheduler.tickets import ticket
 from tests import factories as f
-
-COUNTY_TASK = {
-    "task_id": "T-county",
-    "agency_id": "SJ130123",
-    "ratio": {"A": 0.1, "B": 0.1, "C": 0.2, "D": 0.5},
-    "window": {"start": "2026-01-05", "end": "2026-03-31"},
-}
-CITY_TASK = {
-    "task_id": "T-city",
-    "agency_id": "SJ130100",
-    "ratio": {"A": 0.2, "B": 0.2, "C": 0.2, "D": 0.2},
-    "window": {"start": "2026-01-05", "end": "2026-03-31"},
-}
+from tests.factories import CITY_TASK, COUNTY_TASK
 
 
 def drawn(selection, task_id):

@@ -24,24 +24,13 @@ from scheduler.staffing import build_roster, draw_teams, staff
 from scheduler.visits import build_visits
 from scheduler.workdays import WorkCalendar
 from tests import factories as f
+from tests.factories import CITY_TASK, COUNTY_TASK
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample_county"
 DRAW_SEEDS = [f"fairness-{k}" for k in range(500)]
 PAIR_SEEDS = [f"pairs-{k}" for k in range(400)]
 ALPHA = 1e-3
 
-COUNTY_TASK = {
-    "task_id": "T-county",
-    "agency_id": "SJ130123",
-    "ratio": {"A": 0.1, "B": 0.1, "C": 0.2, "D": 0.5},
-    "window": {"start": "2026-01-05", "end": "2026-03-31"},
-}
-CITY_TASK = {
-    "task_id": "T-city",
-    "agency_id": "SJ130100",
-    "ratio": {"A": 0.2, "B": 0.2, "C": 0.2, "D": 0.2},
-    "window": {"start": "2026-01-05", "end": "2026-03-31"},
-}
 
 
 @pytest.fixture(scope="module")

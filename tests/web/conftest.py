@@ -3,6 +3,7 @@ Playwright), a planner and an auditor account, and the sample county drawn and p
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -35,11 +36,10 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory) -> Iterator[dict]:
-    """``randinspect serve`` on a free loopback port with a fresh SQLite database and two users.
-    Yields {"base": "http://127.0.0.1:PORT", "database_url": ..., "tmp": Path}."""
-    tmp = tmp_path_factory.mktemp("web")
+@contextlib.contextmanager
+def run_server(tmp: Path) -> Iterator[dict]:
+    """``randinspect serve``'s app on a free loopback port with a fresh SQLite database in ``tmp``
+    and the two users. Yields {"base": "http://127.0.0.1:PORT", "database_url": ..., "tmp": Path}."""
     url = f"sqlite:///{tmp / 'web.db'}"
     env = {**os.environ, "RANDINSPECT_DATABASE_URL": url}
     for name, password in (PLANNER, AUDITOR):
@@ -72,6 +72,13 @@ def live_server(tmp_path_factory) -> Iterator[dict]:
             server.wait(timeout=20)
         except subprocess.TimeoutExpired:
             server.kill()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory) -> Iterator[dict]:
+    """The session's shared server (see :func:`run_server`)."""
+    with run_server(tmp_path_factory.mktemp("web")) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

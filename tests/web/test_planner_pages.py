@@ -10,10 +10,7 @@ tasks removed and typed in again by hand (a count instead of ratios), and drawn 
 from __future__ import annotations
 
 import csv
-import os
 import re
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +20,7 @@ import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
-from tests.web.conftest import AUDITOR, PLANNER, ROOT, _free_port, api_token
+from tests.web.conftest import AUDITOR, PLANNER, api_token, run_server
 
 REGISTRY_ARGS = {"enterprises": 3000, "inspectors": 150, "seed": 21}
 DRAW_SEED = "web-test-1"
@@ -45,40 +42,8 @@ def own_server(tmp_path_factory) -> Iterator[dict]:
     """A server of this module's own, started as ``live_server`` is (fresh SQLite, planner1 and
     auditor1): this test publishes a whole plan, which must not show up in the public pages that
     the other browser tests check against the session's shared server."""
-    tmp = tmp_path_factory.mktemp("planner-web")
-    url = f"sqlite:///{tmp / 'web.db'}"
-    env = {**os.environ, "RANDINSPECT_DATABASE_URL": url}
-    for name, password in (PLANNER, AUDITOR):
-        role = "planner" if name.startswith("planner") else "auditor"
-        subprocess.run(
-            [sys.executable, "-m", "scheduler.cli", "user", "add", name, "--role", role, "--password-stdin"],
-            input=password + "\n", text=True, env=env, cwd=ROOT, check=True, capture_output=True,
-        )  # fmt: skip
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory", "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "warning"],
-        env=env, cwd=ROOT,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    else:
-        server.kill()
-        pytest.fail("the server did not start")
-    try:
-        yield {"base": base, "database_url": url, "tmp": tmp}
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+    with run_server(tmp_path_factory.mktemp("planner-web")) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
