@@ -1,0 +1,120 @@
+"""Where independent parts of a run are computed: in this process, in worker processes, or
+on a Dask cluster.
+
+A run splits into parts that share nothing (ticket hashing per task, staffing and dates per
+pool of inspectors, see :mod:`scheduler.staffing`). Each part is a pure function of plain
+arrays, and every random choice in it is keyed by the part's own label, never by which worker
+ran it or when; so the outputs are the same bytes whatever the executor and the number of
+workers (tested: ``tests/scheduler/test_executor.py``).
+
+``make_executor(spec)``:
+
+- ``None`` / ``"local"``: in this process, one part after another;
+- ``"processes"`` or ``"processes:N"``: a pool of N worker processes on this machine
+  (default: the number of CPUs);
+- ``"dask://HOST:PORT"`` (or ``"tcp://HOST:PORT"``): an existing Dask cluster's scheduler;
+  ``"dask"`` alone takes the address from ``RANDINSPECT_DASK_SCHEDULER``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any, Protocol
+
+ENV_SCHEDULER = "RANDINSPECT_DASK_SCHEDULER"
+
+
+class Executor(Protocol):
+    """Runs ``fn`` over argument tuples; results in the order of the arguments."""
+
+    name: str
+    workers: int
+
+    def map(self, fn: Callable[..., Any], args: Sequence[tuple]) -> list[Any]: ...
+
+    def close(self) -> None: ...
+
+
+class LocalExecutor:
+    """One part after another in this process."""
+
+    name = "local"
+    workers = 1
+
+    def map(self, fn: Callable[..., Any], args: Sequence[tuple]) -> list[Any]:
+        return [fn(*a) for a in args]
+
+    def close(self) -> None:
+        pass
+
+
+def _call(fn: Callable[..., Any], a: tuple) -> Any:
+    return fn(*a)
+
+
+class ProcessExecutor:
+    """A pool of worker processes on this machine (forked, so they share the loaded code)."""
+
+    def __init__(self, workers: int | None = None):
+        import multiprocessing
+
+        self.workers = max(1, workers or os.cpu_count() or 1)
+        self.name = f"processes:{self.workers}"
+        self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"))
+
+    def map(self, fn: Callable[..., Any], args: Sequence[tuple]) -> list[Any]:
+        if len(args) <= 1:
+            return [fn(*a) for a in args]
+        futures = [self._pool.submit(_call, fn, a) for a in args]
+        return [f.result() for f in futures]
+
+    def close(self) -> None:
+        self._pool.shutdown()
+
+
+class DaskExecutor:
+    """Parts run on an existing Dask cluster (``distributed`` scheduler at ``address``)."""
+
+    def __init__(self, address: str):
+        try:
+            from distributed import Client
+        except ImportError as exc:  # pragma: no cover - the test extra installs it
+            raise RuntimeError(
+                "the Dask executor needs the 'distributed' package: pip install 'randinspect[cluster]'"
+            ) from exc
+        self.address = address
+        self._client = Client(address, set_as_default=False)
+        self.workers = max(1, sum(w.get("nthreads", 1) for w in self._client.scheduler_info()["workers"].values()))
+        self.name = f"dask:{address}"
+
+    def map(self, fn: Callable[..., Any], args: Sequence[tuple]) -> list[Any]:
+        if not args:
+            return []
+        futures = [self._client.submit(_call, fn, a, pure=False) for a in args]
+        return self._client.gather(futures)
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def make_executor(spec: str | None = None) -> Executor:
+    """The executor named by ``spec`` (see the module's docstring)."""
+    if spec is None or spec in ("", "local"):
+        return LocalExecutor()
+    if spec == "processes" or spec.startswith("processes:"):
+        _, _, n = spec.partition(":")
+        if n and not n.isdigit():
+            raise ValueError(f"executor {spec!r}: the worker count after 'processes:' must be a number")
+        return ProcessExecutor(int(n) if n else None)
+    if spec == "dask":
+        address = os.environ.get(ENV_SCHEDULER, "")
+        if not address:
+            raise ValueError(f"executor 'dask': set {ENV_SCHEDULER} to the scheduler's address, or pass dask://HOST:PORT")
+        return DaskExecutor(address if "://" in address else f"tcp://{address}")
+    if spec.startswith("dask://"):
+        return DaskExecutor("tcp://" + spec.removeprefix("dask://"))
+    if spec.startswith("tcp://"):
+        return DaskExecutor(spec)
+    raise ValueError(f"executor {spec!r}: expected local, processes[:N], dask://HOST:PORT or dask")
