@@ -61,6 +61,14 @@ def check_visits(plan: Plan, registry: Registry, visits: list[Visit], calendar: 
         for t in tasks:
             for a in (t.agency_id, *t.joint_agencies):
                 dept = registry.agencies[a].department
+                if t.staffing == "delegated":  # the deepest same-department bureau holding the region
+                    home = a
+                    for b in registry.descendants(a):
+                        ag = registry.agencies[b]
+                        if ag.department == dept and ag.covers(region) and ag.level > registry.agencies[home].level:
+                            home = b
+                    allowed[dept].add(home)
+                    continue
                 allowed[dept].add(a)
                 if t.staffing == "local":
                     for b in registry.descendants(a):

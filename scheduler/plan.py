@@ -18,6 +18,14 @@ RISK_CLASSES = ("A", "B", "C", "D")
 _QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
 
 
+
+# Who staffs a task's visits (contract, plan file):
+# lead: inspectors of the lead and joint agencies only;
+# local: also of same-department agencies below them whose jurisdiction holds the enterprise;
+# delegated (属地实施): only the bureau where the enterprise is registered, i.e. the deepest
+#   same-department agency at or below the lead (and each joint agency) that covers it.
+STAFFING = ("lead", "local", "delegated")
+
 @dataclass(frozen=True)
 class Policy:
     """Plan-wide rules; every key optional in the file (contract defaults)."""
@@ -51,7 +59,7 @@ class Task:
     joint_agencies: tuple[str, ...] = ()
     items: tuple[str, ...] = ()
     specialty: str | None = None
-    staffing: str = "lead"
+    staffing: str = "lead"  # see STAFFING
     population: Population = field(default_factory=Population)
     ratio: dict[str, Decimal] | None = None
     count: int | dict[str, int] | None = None
@@ -253,8 +261,8 @@ def parse_plan(raw: Any, name: str = "plan", path: Path | None = None) -> Plan:
         if not agency:
             r.bad(f"{base}.agency_id", "missing")
         staffing = str(t.get("staffing", "lead")).strip()
-        if staffing not in ("lead", "local"):
-            r.bad(f"{base}.staffing", f"must be 'lead' or 'local', got {staffing!r}")
+        if staffing not in STAFFING:
+            r.bad(f"{base}.staffing", f"must be 'lead', 'local' or 'delegated', got {staffing!r}")
         window = t.get("window") or {}
         if not isinstance(window, dict):
             r.bad(f"{base}.window", "expected {start: ..., end: ...}")

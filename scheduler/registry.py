@@ -178,15 +178,32 @@ class Registry:
 
     def descendants(self, agency_id: str) -> list[str]:
         """Agencies below ``agency_id`` (any depth), in id order."""
+        cache = self.__dict__.setdefault("_descendants", {})
+        if agency_id in cache:
+            return cache[agency_id]
+        children: dict[str | None, list[str]] = self.__dict__.get("_children") or {}
+        if not children:
+            for a in self.agencies.values():
+                children.setdefault(a.parent_id, []).append(a.agency_id)
+            self.__dict__["_children"] = children
         below: set[str] = set()
-        frontier = {agency_id}
+        frontier = [agency_id]
         while frontier:
-            nxt = {
-                a.agency_id
-                for a in self.agencies.values()
-                if a.parent_id in frontier and a.agency_id not in below
-            }
-            below |= nxt
+            nxt = [c for f in frontier for c in children.get(f, ()) if c not in below and c != agency_id]
+            below.update(nxt)
             frontier = nxt
-        below.discard(agency_id)
-        return sorted(below)
+        cache[agency_id] = sorted(below)
+        return cache[agency_id]
+
+    def local_agency(self, agency_id: str, region_code: str) -> str:
+        """The bureau where an enterprise of ``region_code`` is registered, for a task of
+        ``agency_id`` carried out locally (属地实施): the deepest agency of the same department
+        at or below ``agency_id`` whose jurisdiction holds the region; ``agency_id`` itself when
+        none below does."""
+        dept = self.agencies[agency_id].department
+        best = agency_id
+        for b in self.descendants(agency_id):
+            ag = self.agencies[b]
+            if ag.department == dept and ag.covers(region_code) and ag.level > self.agencies[best].level:
+                best = b
+        return best

@@ -145,6 +145,9 @@ def allowed_agencies(plan: Plan, registry: Registry, visit: Visit, region_code: 
     for tid in visit.task_ids:
         task = plan.task(tid)
         for a in (task.agency_id, *task.joint_agencies):
+            if task.staffing == "delegated":
+                out[registry.agencies[a].department].add(registry.local_agency(a, region_code))
+                continue
             out[registry.agencies[a].department].add(a)
             if task.staffing == "local":
                 for b in registry.descendants(a):
