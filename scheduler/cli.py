@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -19,6 +20,11 @@ from scheduler.outputs import MANIFEST, compare_outputs, read_manifest, sha256_f
 from scheduler.pipeline import run_plan
 
 DEMO_SEED = "randinspect-demo-2026Q1"
+EXECUTOR_HELP = (
+    "where the independent parts run: local (default), processes[:N] (worker processes), "
+    "dask://HOST:PORT (a Dask cluster), or dask (address from $RANDINSPECT_DASK_SCHEDULER); "
+    "default $RANDINSPECT_EXECUTOR. The outputs are the same bytes whatever is chosen"
+)
 
 
 def sample_dir() -> Path:
@@ -60,9 +66,13 @@ def cmd_plan(
     commitment: Path | None = None,
     beacon: str | None = None,
     keep_order: bool = False,
+    executor: str | None = None,
 ) -> int:
     """Draw, staff, date and write; the seed is typed (``test``) or derived from a commitment
-    and public numbers (``public``). The audit record gets an import and a draw record."""
+    and public numbers (``public``). The audit record gets an import and a draw record.
+    ``executor`` (``local``, ``processes[:N]``, ``dask://HOST:PORT``; default
+    ``$RANDINSPECT_EXECUTOR`` or local) runs the independent parts; the outputs do not depend on it."""
+    from scheduler.executor import ENV_EXECUTOR, make_executor
     from scheduler.importer import load_registry
     from scheduler.runfolder import audit_log
     from scheduler.seed import check_commitment, derive_seed
@@ -85,8 +95,18 @@ def cmd_plan(
         extra = {"seed_kind": "public", "commitment": doc, "beacon": beacon, "key_string": key}
     elif seed is None:
         raise InputError(Problem("command line", None, "--seed", "give --seed (a test draw) or --commitment and --beacon"))
-    result = run_plan(registry, plan_file, seed, calendar_file=calendar, seed_kind=extra["seed_kind"])
+    spec = executor or os.environ.get(ENV_EXECUTOR) or "local"
+    try:
+        ex = make_executor(spec)
+    except (ValueError, RuntimeError, OSError, TimeoutError) as exc:
+        raise InputError(Problem("command line", None, "--executor", f"{spec}: {exc}")) from None
+    try:
+        result = run_plan(registry, plan_file, seed, calendar_file=calendar, seed_kind=extra["seed_kind"], executor=ex)
+    finally:
+        ex.close()
+    t_out = time.perf_counter()
     write_outputs(result, out, registry, plan_file, extra)
+    result.timings["outputs"] = time.perf_counter() - t_out
     manifest = read_manifest(out)
     log = audit_log(out)
     log.append("import", {"inputs": manifest["inputs"], "plan": manifest["plan"]})
@@ -450,6 +470,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="run the whole job on the bundled sample county")
     demo.add_argument("--out", type=Path, default=Path("randinspect-demo"))
+    demo.add_argument("--executor", help=EXECUTOR_HELP)
     demo.add_argument(
         "--load",
         action="store_true",
@@ -465,6 +486,7 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--beacon-keep-order", action="store_true", help="the numbers' order matters (not a set)")
     plan.add_argument("--out", type=Path, required=True)
     plan.add_argument("--calendar", type=Path, help="working-day calendar file for years the package lacks")
+    plan.add_argument("--executor", help=EXECUTOR_HELP)
     commit = sub.add_parser("commit", help="commit to the inputs before the public numbers exist")
     commit.add_argument("registry", type=Path)
     commit.add_argument("plan_file", type=Path)
@@ -540,11 +562,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "demo":
             if args.load:
                 return cmd_demo_load()
-            return cmd_plan(sample_dir(), sample_dir() / "plan.yaml", DEMO_SEED, args.out, None)
+            return cmd_plan(
+                sample_dir(), sample_dir() / "plan.yaml", DEMO_SEED, args.out, None, executor=args.executor
+            )
         if args.command == "plan":
             return cmd_plan(
                 args.registry, args.plan_file, args.seed, args.out, args.calendar,
-                args.commitment, args.beacon, args.beacon_keep_order,
+                args.commitment, args.beacon, args.beacon_keep_order, args.executor,
             )
         if args.command == "commit":
             return cmd_commit(args.registry, args.plan_file, args.source, args.out, args.calendar)

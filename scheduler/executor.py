@@ -24,6 +24,7 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Protocol
 
 ENV_SCHEDULER = "RANDINSPECT_DASK_SCHEDULER"
+ENV_EXECUTOR = "RANDINSPECT_EXECUTOR"  # the CLI's default --executor
 
 
 class Executor(Protocol):
@@ -85,8 +86,10 @@ class DaskExecutor:
                 "the Dask executor needs the 'distributed' package: pip install 'randinspect[cluster]'"
             ) from exc
         self.address = address
-        self._client = Client(address, set_as_default=False)
-        self.workers = max(1, sum(w.get("nthreads", 1) for w in self._client.scheduler_info()["workers"].values()))
+        self._client = Client(address, set_as_default=False, timeout="10s")
+        self.workers = max(
+            1, sum(w.get("nthreads", 1) for w in self._client.scheduler_info()["workers"].values())
+        )
         self.name = f"dask:{address}"
 
     def map(self, fn: Callable[..., Any], args: Sequence[tuple]) -> list[Any]:
@@ -111,7 +114,9 @@ def make_executor(spec: str | None = None) -> Executor:
     if spec == "dask":
         address = os.environ.get(ENV_SCHEDULER, "")
         if not address:
-            raise ValueError(f"executor 'dask': set {ENV_SCHEDULER} to the scheduler's address, or pass dask://HOST:PORT")
+            raise ValueError(
+                f"executor 'dask': set {ENV_SCHEDULER} to the scheduler's address, or pass dask://HOST:PORT"
+            )
         return DaskExecutor(address if "://" in address else f"tcp://{address}")
     if spec.startswith("dask://"):
         return DaskExecutor("tcp://" + spec.removeprefix("dask://"))

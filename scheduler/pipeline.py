@@ -9,9 +9,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from scheduler.draw import draw
 from scheduler.errors import InfeasibleError
+from scheduler.executor import Executor, LocalExecutor, make_executor
 from scheduler.importer import load_registry
 from scheduler.plan import Plan, check_plan_against_registry, load_plan
 from scheduler.registry import Registry
@@ -20,7 +23,7 @@ from scheduler.staffing import Roster, build_roster, staff
 from scheduler.tickets import subseed
 from scheduler.visits import build_visits
 from scheduler.workdays import WorkCalendar, load_calendar
-from solver.dates import DateProblem, solve_dates
+from solver.dates import DateProblem, DateResult, solve_dates
 
 DATES_DETERMINISTIC_TIME = 0.5  # CP-SAT repairs and polishes the greedy schedule; see README
 
@@ -41,8 +44,43 @@ def _xy_km(registry: Registry, visits: list[Visit]) -> np.ndarray:
     return np.column_stack([lon * 111.32 * np.cos(np.radians(mean_lat)), lat * 110.57])
 
 
-def schedule(visits: list[Visit], teams: list[tuple[str, ...]], roster: Roster, registry: Registry, seed: str) -> list[Visit]:
-    """Place every visit on a working day of its window when its whole team is available."""
+def date_parts(members: list[list[int]], n_inspectors: int) -> list[np.ndarray]:
+    """Visits linked by a shared inspector, as groups of visit indices ordered by first visit:
+    the date problem splits into these (no cap or pairing crosses them)."""
+    n_visits = len(members)
+    if n_visits == 0:
+        return []
+    vis = np.repeat(np.arange(n_visits), [len(m) for m in members])
+    ins = np.fromiter((i for m in members for i in m), dtype=np.int64, count=len(vis))
+    n = n_inspectors + n_visits
+    graph = coo_matrix((np.ones(len(vis), dtype=np.int8), (ins, n_inspectors + vis)), shape=(n, n)).tocsr()
+    _, label = connected_components(graph, directed=False)
+    visit_label = label[n_inspectors:]
+    order = np.lexsort((np.arange(n_visits), visit_label))
+    bounds = np.flatnonzero(np.diff(visit_label[order])) + 1
+    groups = np.split(order, bounds)
+    groups.sort(key=lambda g: int(g[0]))
+    return groups
+
+
+def _dates_batch(batch: list[tuple[DateProblem, int]]) -> list[DateResult]:
+    return [solve_dates(problem, seed=s, deterministic_time=DATES_DETERMINISTIC_TIME) for problem, s in batch]
+
+
+def schedule(
+    visits: list[Visit],
+    teams: list[tuple[str, ...]],
+    roster: Roster,
+    registry: Registry,
+    seed: str,
+    executor: Executor | None = None,
+) -> list[Visit]:
+    """Place every visit on a working day of its window when its whole team is available.
+
+    Visits that share no inspector (directly or through others) are scheduled apart, part by
+    part on ``executor``; each part's solver seed is ``subseed(seed, "dates", <its first visit
+    id>)``, so the dates do not depend on the number of workers."""
+    ex = executor or LocalExecutor()
     visit_days = []
     members = []
     for v, team in zip(visits, teams, strict=False):
@@ -54,18 +92,49 @@ def schedule(visits: list[Visit], teams: list[tuple[str, ...]], roster: Roster, 
     bad = [v for v, d in zip(visits, visit_days, strict=False) if len(d) == 0]
     if bad:
         raise InfeasibleError(
-            [f"{'/'.join(v.task_ids)}: visit {v.visit_id}: its team shares no available working day" for v in bad]
+            [
+                f"{'/'.join(v.task_ids)}: visit {v.visit_id}: its team shares no available working day"
+                for v in bad
+            ]
         )
-    problem = DateProblem(len(roster.days), visit_days, members, roster.daily_cap, _xy_km(registry, visits))
-    result = solve_dates(problem, seed=int(subseed(seed, "dates")[:8], 16), deterministic_time=DATES_DETERMINISTIC_TIME)
-    if not result.status.ok or min(result.days, default=0) < 0:
-        raise InfeasibleError(
-            "dates: no schedule keeps every inspector within the daily cap on days the whole team is available "
-            f"(solver status {result.status.value})"
+    xy = _xy_km(registry, visits)
+    n_days = len(roster.days)
+    jobs: list[tuple[DateProblem, int]] = []
+    groups = date_parts(members, len(roster.inspectors))
+    for g in groups:
+        gl = g.tolist()
+        ins = sorted({i for v in gl for i in members[v]})
+        local = {i: k for k, i in enumerate(ins)}
+        problem = DateProblem(
+            n_days,
+            [visit_days[v] for v in gl],
+            [[local[i] for i in members[v]] for v in gl],
+            roster.daily_cap[ins],
+            xy[g],
         )
+        jobs.append((problem, int(subseed(seed, "dates", visits[gl[0]].visit_id)[:8], 16)))
+    # Consecutive parts in batches of about 2,000 visits (batching does not change any result).
+    batches: list[list[int]] = [[]]
+    acc = 0
+    for k, g in enumerate(groups):
+        if batches[-1] and acc + len(g) > 2_000:
+            batches.append([])
+            acc = 0
+        batches[-1].append(k)
+        acc += len(g)
+    results = ex.map(_dates_batch, [([jobs[k] for k in b],) for b in batches if b])
+    days = np.full(len(visits), -1, dtype=np.int64)
+    for b, res in zip([b for b in batches if b], results, strict=True):
+        for k, r in zip(b, res, strict=True):
+            if not r.status.ok or min(r.days, default=0) < 0:
+                raise InfeasibleError(
+                    "dates: no schedule keeps every inspector within the daily cap on days the whole team is "
+                    f"available (solver status {r.status.value}; visits from {visits[int(groups[k][0])].visit_id})"
+                )
+            days[groups[k]] = r.days
     return [
-        dataclasses.replace(v, date=roster.days[d], inspector_ids=team)
-        for v, d, team in zip(visits, result.days, teams, strict=False)
+        dataclasses.replace(v, date=roster.days[int(d)], inspector_ids=team)
+        for v, d, team in zip(visits, days.tolist(), teams, strict=False)
     ]
 
 
@@ -76,10 +145,19 @@ def run_plan(
     calendar_file: str | Path | None = None,
     seed_kind: str = "test",
     progress: Callable[[str, float], None] | None = None,
+    executor: Executor | str | None = None,
 ) -> PlanResult:
     """Run the whole job in memory. Raises InputError (exit 2) or InfeasibleError (exit 3).
 
-    ``progress(stage, fraction)`` is called as each stage starts (import, draw, staffing, dates)."""
+    ``progress(stage, fraction)`` is called as each stage starts (import, draw, staffing, dates).
+    ``executor`` (an :class:`~scheduler.executor.Executor` or a spec such as ``"processes:2"`` or
+    ``"dask://host:8786"``) runs the independent parts; the result does not depend on it."""
+    if isinstance(executor, str) or executor is None:
+        own = make_executor(executor)
+        try:
+            return run_plan(registry_dir, plan_file, seed, calendar_file, seed_kind, progress, own)
+        finally:
+            own.close()
     report = progress or (lambda stage, fraction: None)
     report("import", 0.0)
     timings: dict[str, float] = {}
@@ -104,12 +182,12 @@ def run_plan(
     report("staffing", 0.3)
     t = time.perf_counter()
     roster = build_roster(plan, registry, days)
-    teams, stats = staff(plan, registry, visits, roster, seed)
+    teams, stats = staff(plan, registry, visits, roster, seed, executor)
     timings["staffing"] = time.perf_counter() - t
 
     report("dates", 0.7)
     t = time.perf_counter()
-    visits = schedule(visits, teams, roster, registry, seed)
+    visits = schedule(visits, teams, roster, registry, seed, executor)
     timings["dates"] = time.perf_counter() - t
 
     warnings = []

@@ -18,6 +18,13 @@ Each visit has slots: one per department on the team (lead first, which also
 takes the task's specialty when it can), then free slots up to
 ``team_size``. Marginals come from :mod:`solver.marginals`; the teams are
 drawn from them by :func:`scheduler.lottery.round_flow`.
+
+Independent parts: the visits fall into pools that share no inspector (the
+connected components of the eligibility graph: a county bureau's own tasks,
+a joint task with its ecology bureau, ...). Each part's flow is solved and
+rounded on its own, on any executor (:mod:`scheduler.executor`), its random
+stream keyed ``subseed(seed, "teams", <the part's first visit id>)``: the
+teams are the same bytes whatever the number of workers.
 """
 
 from __future__ import annotations
@@ -26,18 +33,25 @@ import bisect
 import dataclasses
 import datetime as dt
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
+import pandas as pd
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from scheduler.draw import recent_history
 from scheduler.errors import InfeasibleError
+from scheduler.executor import Executor, LocalExecutor
 from scheduler.lottery import round_flow
 from scheduler.plan import Plan
 from scheduler.registry import Inspector, Registry
 from scheduler.result import StaffingStats, Visit
 from scheduler.tickets import subseed
 from solver.marginals import MarginalProblem, Marginals, pairs_of, solve_marginals
+from solver.status import SolveStatus
 
 UNIT = 10_000  # one visit = UNIT flow units; probabilities in steps of 1/UNIT
 SEGMENT = UNIT // 4  # load-balancing cost steps of a quarter visit
@@ -101,15 +115,22 @@ def build_roster(plan: Plan, registry: Registry, days: list[dt.date]) -> Roster:
     np.cumsum(available, axis=1, out=cumulative[:, 1:])
 
     pol = plan.policy
-    daily = np.array([min(i.daily_cap, pol.daily_cap) if i.daily_cap is not None else pol.daily_cap for i in inspectors])
+    daily = np.array(
+        [min(i.daily_cap, pol.daily_cap) if i.daily_cap is not None else pol.daily_cap for i in inspectors]
+    )
     cap = np.array(
-        [min(i.quarterly_cap, pol.quarterly_cap) if i.quarterly_cap is not None else pol.quarterly_cap for i in inspectors],
+        [
+            min(i.quarterly_cap, pol.quarterly_cap) if i.quarterly_cap is not None else pol.quarterly_cap
+            for i in inspectors
+        ],
         dtype=np.int64,
     )
     # Visits already done this quarter count against the cap.
     h = registry.history
     if not h.empty:
-        inq = h[(h["date"] >= np.datetime64(plan.quarter_start)) & (h["date"] <= np.datetime64(plan.quarter_end))]
+        inq = h[
+            (h["date"] >= np.datetime64(plan.quarter_start)) & (h["date"] <= np.datetime64(plan.quarter_end))
+        ]
         done = Counter(i for ids in inq["inspector_ids"] for i in ids)
         for iid, n in done.items():
             if iid in index:
@@ -120,12 +141,53 @@ def build_roster(plan: Plan, registry: Registry, days: list[dt.date]) -> Roster:
 
 @dataclass
 class Eligibility:
-    """Slots of every visit and the reasons candidates were excluded (for diagnoses)."""
+    """Slots of every visit and their candidates, as flat arrays (a province has ~10^7 pairs).
 
-    slots: list[Slot]
-    visit_slots: list[list[int]]
+    Slot ``k`` belongs to visit ``slot_visit[k]``; its candidates (inspector indices,
+    ascending) are ``cand[slot_ptr[k]:slot_ptr[k + 1]]``; visit ``v``'s slots are
+    ``visit_ptr[v]`` to ``visit_ptr[v + 1]`` (slot order: the layout's). ``excluded`` and
+    ``allowed`` are per visit (visits alike share one object).
+    """
+
+    slot_visit: np.ndarray
+    slot_department: list[str | None]
+    slot_specialty: list[str | None]
+    slot_ptr: np.ndarray
+    cand: np.ndarray
+    visit_ptr: np.ndarray
     excluded: list[Counter]  # per visit: reason -> count
     allowed: list[dict[str, set[str]]]  # per visit: department -> agencies
+
+    @property
+    def n_slots(self) -> int:
+        return len(self.slot_visit)
+
+    def candidates(self, k: int) -> np.ndarray:
+        """Candidate inspectors (indices) of slot ``k``."""
+        return self.cand[self.slot_ptr[k] : self.slot_ptr[k + 1]]
+
+    def slot_sizes(self) -> np.ndarray:
+        return np.diff(self.slot_ptr)
+
+    @property
+    def visit_slots(self) -> list[list[int]]:
+        """Per visit, its slot numbers."""
+        return [
+            list(range(int(a), int(b))) for a, b in zip(self.visit_ptr[:-1], self.visit_ptr[1:], strict=True)
+        ]
+
+    @property
+    def slots(self) -> list[Slot]:
+        """The slots as objects (for small uses: diagnoses, recusal)."""
+        return [
+            Slot(
+                int(self.slot_visit[k]),
+                self.slot_department[k],
+                self.slot_specialty[k],
+                self.candidates(k).tolist(),
+            )
+            for k in range(self.n_slots)
+        ]
 
 
 EXCLUSION_TEXT = {
@@ -137,6 +199,7 @@ EXCLUSION_TEXT = {
     "availability": "on leave or certificate expiring in the window",
     "cap": "no capacity left this quarter",
 }
+PAIR_REASONS = ("conflict", "former_employer", "relative", "rotation")  # checked in this order
 
 
 def allowed_agencies(plan: Plan, registry: Registry, visit: Visit, region_code: str) -> dict[str, set[str]]:
@@ -157,16 +220,9 @@ def allowed_agencies(plan: Plan, registry: Registry, visit: Visit, region_code: 
     return out
 
 
-def slot_layout(
-    plan: Plan, registry: Registry, visit: Visit, allowed: dict[str, set[str]], eligible: list[Inspector]
+def _layout(
+    plan: Plan, registry: Registry, visit: Visit, has_holder: Callable[[str, str], bool]
 ) -> list[tuple[str | None, str | None]]:
-    """(department, specialty) of each team place: one per department (lead first); each task's
-    specialty goes to its lead department's place when someone eligible there holds it, else to
-    another department's that has a holder; free places (any department) up to ``team_size``."""
-
-    def has_holder(dept: str, spec: str) -> bool:
-        return any(i.agency_id in allowed[dept] and spec in i.specialties for i in eligible)
-
     layout: list[list] = [[d, None] for d in visit.departments]
     for tid in visit.task_ids:
         task = plan.task(tid)
@@ -185,99 +241,254 @@ def slot_layout(
     return [(d, sp) for d, sp in layout]
 
 
-def eligibility(plan: Plan, registry: Registry, visits: list[Visit], roster: Roster) -> Eligibility:
-    """Candidates for every slot of every visit, after every exclusion rule."""
-    ent = registry.enterprises.set_index("credit_code")
-    legal = ent["legal_rep_id"]
-    region = ent["region_code"]
-    declared = {(c.inspector_id, c.credit_code) for c in registry.conflicts}
-    seen: dict[str, set[str]] = defaultdict(set)
+def slot_layout(
+    plan: Plan, registry: Registry, visit: Visit, allowed: dict[str, set[str]], eligible: list[Inspector]
+) -> list[tuple[str | None, str | None]]:
+    """(department, specialty) of each team place: one per department (lead first); each task's
+    specialty goes to its lead department's place when someone eligible there holds it, else to
+    another department's that has a holder; free places (any department) up to ``team_size``."""
+
+    def has_holder(dept: str, spec: str) -> bool:
+        return any(i.agency_id in allowed[dept] and spec in i.specialties for i in eligible)
+
+    return _layout(plan, registry, visit, has_holder)
+
+
+def _pair_exclusions(
+    plan: Plan, registry: Registry, visits: list[Visit], codes: list[str], reps: list[str], roster: Roster
+):
+    """Per visit, the inspectors a pair rule excludes and the first rule that does (declared
+    conflict, former employer, relative of the legal representative, rotation): sparse."""
+    by_code: dict[str, list[int]] = defaultdict(list)
+    for vi, code in enumerate(codes):
+        by_code[code].append(vi)
+    by_rep: dict[str, list[int]] = defaultdict(list)
+    for vi, rep in enumerate(reps):
+        if rep:
+            by_rep[rep].append(vi)
+    out: dict[int, dict[int, str]] = defaultdict(dict)
+    index = roster.index
+    for c in registry.conflicts:
+        if c.inspector_id in index:
+            for vi in by_code.get(c.credit_code, ()):
+                out[vi].setdefault(index[c.inspector_id], "conflict")
+    for k, ins in enumerate(roster.inspectors):
+        for code in ins.former_employers:
+            for vi in by_code.get(code, ()):
+                out[vi].setdefault(k, "former_employer")
+    for k, ins in enumerate(roster.inspectors):
+        for rid in ins.relatives_ids:
+            for vi in by_rep.get(rid, ()):
+                out[vi].setdefault(k, "relative")
     if plan.policy.rotation:
         hist = recent_history(plan, registry)
-        for code, ids in zip(hist["credit_code"], hist["inspector_ids"], strict=False):
-            seen[code].update(ids)
-    by_agency: dict[str, list[int]] = defaultdict(list)
-    for k, ins in enumerate(roster.inspectors):
-        by_agency[ins.agency_id].append(k)
+        if not hist.empty:
+            hist = hist[hist["credit_code"].isin(by_code)]
+            for code, ids in zip(hist["credit_code"], hist["inspector_ids"], strict=False):
+                for iid in ids:
+                    if iid in index:
+                        for vi in by_code[code]:
+                            out[vi].setdefault(index[iid], "rotation")
+    return out
 
-    slots: list[Slot] = []
-    visit_slots: list[list[int]] = []
-    excluded: list[Counter] = []
-    allowed_all: list[dict[str, set[str]]] = []
-    team_size = plan.policy.team_size
-    for vi, v in enumerate(visits):
-        code = v.credit_code
-        allowed = allowed_agencies(plan, registry, v, region[code])
-        allowed_all.append(allowed)
-        # The most slots the layout below can make: one per department plus one per further specialty.
-        k = max(team_size, len(v.departments) + max(0, len(v.specialties) - 1))
-        lo, hi = roster.day_range(v.window_start, v.window_end)
-        width = hi - lo
-        rep = legal[code]
-        reasons: Counter = Counter()
-        eligible: list[int] = []
-        for dept_agencies in allowed.values():
-            for a in sorted(dept_agencies):
-                for i in by_agency.get(a, ()):
-                    ins = roster.inspectors[i]
-                    if not ins.certificate_no or ins.auxiliary:
-                        reasons["certificate"] += 1
-                    elif (ins.inspector_id, code) in declared:
-                        reasons["conflict"] += 1
-                    elif code in ins.former_employers:
-                        reasons["former_employer"] += 1
-                    elif rep and rep in ins.relatives_ids:
-                        reasons["relative"] += 1
-                    elif ins.inspector_id in seen.get(code, ()):
-                        reasons["rotation"] += 1
-                    elif (width - (roster.cumulative[i, hi] - roster.cumulative[i, lo])) * k >= width:
-                        reasons["availability"] += 1
-                    elif roster.cap[i] <= 0:
-                        reasons["cap"] += 1
-                    else:
-                        eligible.append(i)
-        eligible.sort()
-        excluded.append(reasons)
-        layout = slot_layout(plan, registry, v, allowed, [roster.inspectors[i] for i in eligible])
-        assert len(layout) <= k, (v.visit_id, layout, k)
-        ids: list[int] = []
+
+@dataclass
+class _Pool:
+    """The candidate pool of a group of alike visits: who is in it and which rules they pass."""
+
+    union: np.ndarray  # inspector indices, ascending
+    dept_mask: dict[str, np.ndarray]
+    c_ok: np.ndarray  # certified and not auxiliary
+    avail_ok: np.ndarray
+    cap_ok: np.ndarray
+    k: int  # the most slots a visit of the group can have
+
+    def slots(self, plan: Plan, registry: Registry, visit: Visit, elig: np.ndarray, has_spec) -> list[tuple]:
+        """(department, specialty, candidates) of each place on the visit's team."""
+
+        def has_holder(dept: str, spec: str) -> bool:
+            return bool((elig & self.dept_mask[dept] & has_spec(spec)[self.union]).any())
+
+        layout = _layout(plan, registry, visit, has_holder)
+        assert len(layout) <= self.k, (visit.visit_id, layout, self.k)
+        out = []
         for dept, spec in layout:
-            agencies = allowed[dept] if dept else set().union(*allowed.values())
-            cands = [
-                i
-                for i in eligible
-                if roster.inspectors[i].agency_id in agencies
-                and (spec is None or spec in roster.inspectors[i].specialties)
-            ]
-            ids.append(len(slots))
-            slots.append(Slot(vi, dept, spec, cands))
-        visit_slots.append(ids)
-    return Eligibility(slots, visit_slots, excluded, allowed_all)
+            m = elig.copy()
+            if dept:
+                m &= self.dept_mask[dept]
+            if spec:
+                m &= has_spec(spec)[self.union]
+            out.append((dept, spec, self.union[m]))
+        return out
+
+    def reasons(self, pair_out: np.ndarray) -> Counter:
+        """Exclusion counts, each inspector under the first rule that excludes them."""
+        live = self.c_ok & ~pair_out
+        r = Counter(
+            {
+                "certificate": int((~self.c_ok).sum()),
+                "availability": int((live & ~self.avail_ok).sum()),
+                "cap": int((live & self.avail_ok & ~self.cap_ok).sum()),
+            }
+        )
+        return +r  # drop zero counts
 
 
-def _describe_slot(slot: Slot) -> str:
-    article = "an" if slot.specialty and slot.specialty[0] in "aeiou" else "a"
-    what = f"{article} {slot.specialty} inspector" if slot.specialty else "an inspector"
-    return f"{what} of department {slot.department}" if slot.department else what
+def eligibility(plan: Plan, registry: Registry, visits: list[Visit], roster: Roster) -> Eligibility:
+    """Candidates for every slot of every visit, after every exclusion rule.
+
+    Visits of the same tasks, window and (for ``local``/``delegated`` staffing) region share
+    their candidate pool; only the sparse pair rules (conflicts, former employers, relatives,
+    rotation) differ visit by visit, so the work is per group, not per (visit, inspector)."""
+    ins_list = roster.inspectors
+    cert_ok = np.array([bool(i.certificate_no) and not i.auxiliary for i in ins_list], dtype=bool)
+    agency_names = sorted({i.agency_id for i in ins_list})
+    agency_num = {a: k for k, a in enumerate(agency_names)}
+    agency_of = np.array([agency_num[i.agency_id] for i in ins_list], dtype=np.int64)
+    by_agency: dict[str, np.ndarray] = {a: np.flatnonzero(agency_of == k) for k, a in enumerate(agency_names)}
+    spec_cache: dict[str, np.ndarray] = {}
+
+    def has_spec(spec: str) -> np.ndarray:
+        if spec not in spec_cache:
+            spec_cache[spec] = np.array([spec in i.specialties for i in ins_list], dtype=bool)
+        return spec_cache[spec]
+
+    ent = registry.enterprises
+    codes = [v.credit_code for v in visits]
+    pos = pd.Index(ent["credit_code"]).get_indexer(codes)
+    if len(pos) and (pos < 0).any():
+        raise ValueError(
+            f"visit {visits[int(np.flatnonzero(pos < 0)[0])].visit_id}: enterprise not in the registry"
+        )
+    region = [str(x) for x in ent["region_code"].iloc[pos].tolist()] if len(pos) else []
+    reps_raw = ent["legal_rep_id"].iloc[pos].tolist() if len(pos) else []
+    reps = ["" if r is None or (isinstance(r, float) and np.isnan(r)) else str(r) for r in reps_raw]
+    pair_ex = _pair_exclusions(plan, registry, visits, codes, reps, roster)
+    team_size = plan.policy.team_size
+
+    slot_visit: list[np.ndarray] = []
+    slot_dept: list[str | None] = []
+    slot_spec: list[str | None] = []
+    sizes: list[np.ndarray] = []
+    cands: list[np.ndarray] = []
+    visit_nslots = np.zeros(len(visits), dtype=np.int64)
+    excluded: list[Counter] = [Counter()] * len(visits)
+    allowed_all: list[dict[str, set[str]]] = [{}] * len(visits)
+
+    groups: dict[tuple, list[int]] = {}
+    for vi, v in enumerate(visits):
+        regional = any(plan.task(t).staffing != "lead" for t in v.task_ids)
+        key = (v.task_ids, region[vi] if regional else "", v.window_start, v.window_end)
+        groups.setdefault(key, []).append(vi)
+
+    for members in groups.values():
+        v0 = visits[members[0]]
+        allowed = allowed_agencies(plan, registry, v0, region[members[0]])
+        pool_agencies = sorted(set().union(*allowed.values()))
+        union = np.unique(
+            np.concatenate(
+                [by_agency.get(a, np.zeros(0, np.int64)) for a in pool_agencies] or [np.zeros(0, np.int64)]
+            )
+        )
+        # The most slots the layout can make: one per department plus one per further specialty.
+        k = max(team_size, len(v0.departments) + max(0, len(v0.specialties) - 1))
+        lo, hi = roster.day_range(v0.window_start, v0.window_end)
+        width = hi - lo
+        c_ok = cert_ok[union]
+        avail_ok = (width - (roster.cumulative[union, hi] - roster.cumulative[union, lo])) * k < width
+        cap_ok = roster.cap[union] > 0
+        base = c_ok & avail_ok & cap_ok
+        union_agency = agency_of[union]
+        dept_mask = {
+            d: np.isin(union_agency, [agency_num[a] for a in ags if a in agency_num])
+            for d, ags in allowed.items()
+        }
+
+        pool = _Pool(union, dept_mask, c_ok, avail_ok, cap_ok, k)
+        no_pairs = np.zeros(len(union), dtype=bool)
+        base_slots = pool.slots(plan, registry, v0, base, has_spec)
+        base_reasons = pool.reasons(no_pairs)
+        for vi in members:
+            ex = pair_ex.get(vi)
+            slots_here, reasons = base_slots, base_reasons
+            if ex:
+                ids = np.array(sorted(ex), dtype=np.int64)
+                at = np.searchsorted(union, ids)
+                found = (
+                    (at < len(union)) & (union[np.minimum(at, len(union) - 1)] == ids)
+                    if len(union)
+                    else ids < 0
+                )
+                found &= cert_ok[ids]
+                if found.any():
+                    pair_out = no_pairs.copy()
+                    pair_out[at[found]] = True
+                    reasons = pool.reasons(pair_out)
+                    for i in ids[found]:
+                        reasons[ex[int(i)]] += 1
+                    slots_here = pool.slots(plan, registry, visits[vi], base & ~pair_out, has_spec)
+            excluded[vi] = reasons
+            allowed_all[vi] = allowed
+            visit_nslots[vi] = len(slots_here)
+            for dept, spec, c in slots_here:
+                slot_visit.append(vi)
+                slot_dept.append(dept)
+                slot_spec.append(spec)
+                sizes.append(len(c))
+                cands.append(c)
+
+    # Slots in visit order (each visit's slots in layout order).
+    order = np.argsort(np.array(slot_visit, dtype=np.int64), kind="stable")
+    sizes_a = np.array(sizes, dtype=np.int64)[order]
+    slot_ptr = np.zeros(len(order) + 1, dtype=np.int64)
+    np.cumsum(sizes_a, out=slot_ptr[1:])
+    cand = (
+        np.concatenate([cands[j] for j in order]).astype(np.int32)
+        if len(order)
+        else np.zeros(0, dtype=np.int32)
+    )
+    visit_ptr = np.zeros(len(visits) + 1, dtype=np.int64)
+    np.cumsum(visit_nslots, out=visit_ptr[1:])
+    return Eligibility(
+        slot_visit=np.array(slot_visit, dtype=np.int64)[order],
+        slot_department=[slot_dept[j] for j in order],
+        slot_specialty=[slot_spec[j] for j in order],
+        slot_ptr=slot_ptr,
+        cand=cand,
+        visit_ptr=visit_ptr,
+        excluded=excluded,
+        allowed=allowed_all,
+    )
 
 
-def diagnose(plan: Plan, registry: Registry, visits: list[Visit], roster: Roster, elig: Eligibility, routed: float) -> list[str]:
+def _describe_slot(specialty: str | None, department: str | None) -> str:
+    article = "an" if specialty and specialty[0] in "aeiou" else "a"
+    what = f"{article} {specialty} inspector" if specialty else "an inspector"
+    return f"{what} of department {department}" if department else what
+
+
+def diagnose(
+    plan: Plan, registry: Registry, visits: list[Visit], roster: Roster, elig: Eligibility, routed: float
+) -> list[str]:
     """Say which task, which rule and the numbers that make staffing impossible."""
     reasons: list[str] = []
-    empty: dict[tuple, list[Slot]] = defaultdict(list)
-    for s in elig.slots:
-        if not s.candidates:
-            empty[("/".join(visits[s.visit].task_ids), s.department, s.specialty)].append(s)
-    for (tasks, _, _), members in sorted(empty.items(), key=lambda kv: str(kv[0])):
-        v = visits[members[0].visit]
-        first = members[0]
-        why = [f"{n} {EXCLUSION_TEXT[r]}" for r, n in sorted(elig.excluded[first.visit].items())]
-        others = set().union(*(elig.slots[k].candidates for k in elig.visit_slots[first.visit]))
-        if first.specialty:
-            why.append(f"{len(others)} eligible but without {first.specialty}")
+    sizes = elig.slot_sizes()
+    empty: dict[tuple, list[int]] = defaultdict(list)
+    for k in np.flatnonzero(sizes == 0).tolist():
+        key = ("/".join(visits[elig.slot_visit[k]].task_ids), elig.slot_department[k], elig.slot_specialty[k])
+        empty[key].append(k)
+    for (tasks, dept, spec), members in sorted(empty.items(), key=lambda kv: str(kv[0])):
+        vi = int(elig.slot_visit[members[0]])
+        v = visits[vi]
+        why = [f"{n} {EXCLUSION_TEXT[r]}" for r, n in sorted(elig.excluded[vi].items())]
+        others = set(
+            elig.cand[elig.slot_ptr[elig.visit_ptr[vi]] : elig.slot_ptr[elig.visit_ptr[vi + 1]]].tolist()
+        )
+        if spec:
+            why.append(f"{len(others)} eligible but without {spec}")
         what = f"{len(members)} visits need" if len(members) > 1 else "1 visit needs"
         reasons.append(
-            f"{tasks}: {what} {_describe_slot(first)} between {v.window_start} and {v.window_end}; "
+            f"{tasks}: {what} {_describe_slot(spec, dept)} between {v.window_start} and {v.window_end}; "
             f"0 are eligible (e.g. visit {v.visit_id}, {v.credit_code}: "
             + (", ".join(why) if why else "nobody works for the allowed agencies")
             + ")"
@@ -285,20 +496,22 @@ def diagnose(plan: Plan, registry: Registry, visits: list[Visit], roster: Roster
     if reasons:
         return reasons
     # Aggregate demand per (task, department, specialty) against the eligible pool's capacity.
-    groups: dict[tuple, list[Slot]] = defaultdict(list)
-    for s in elig.slots:
-        groups[(visits[s.visit].task_ids[0], s.department, s.specialty)].append(s)
-    for (tid, _dept, _spec), members in sorted(groups.items(), key=lambda kv: str(kv[0])):
-        pool = sorted(set().union(*(m.candidates for m in members)))
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for k in range(elig.n_slots):
+        groups[
+            (visits[elig.slot_visit[k]].task_ids[0], elig.slot_department[k], elig.slot_specialty[k])
+        ].append(k)
+    for (tid, dept, spec), members in sorted(groups.items(), key=lambda kv: str(kv[0])):
+        pool = np.unique(np.concatenate([elig.candidates(k) for k in members]))
         capacity = int(roster.cap[pool].sum())
         if len(members) > capacity:
             task = plan.task(tid)
             reasons.append(
-                f"{tid}: {len(members)} visits need {_describe_slot(members[0])} between "
+                f"{tid}: {len(members)} visits need {_describe_slot(spec, dept)} between "
                 f"{task.window_start} and {task.window_end}; {len(pool)} "
                 f"{'is' if len(pool) == 1 else 'are'} eligible after conflicts and leave, capacity {capacity}"
             )
-    need = len(elig.slots)
+    need = elig.n_slots
     if not reasons:
         reasons.append(
             f"staffing: {need} team places to fill (team_size {plan.policy.team_size}), but the quarterly "
@@ -307,93 +520,279 @@ def diagnose(plan: Plan, registry: Registry, visits: list[Visit], roster: Roster
     return reasons
 
 
-@dataclass
-class Lottery:
-    """The assignment lottery before the seed: slots, candidates and marginal probabilities.
+# ---------------------------------------------------------------------------
+# Independent parts and the lottery
+# ---------------------------------------------------------------------------
 
-    ``marginals.pair_flow / UNIT`` is each (inspector, visit) pair's probability of being
-    drawn (pairs listed by ``marginals.pair_inspector`` / ``pair_visit``).
+
+@dataclass
+class Part:
+    """One independent pool: visits whose candidates never meet another part's.
+
+    Parts are the connected components of the (inspector, visit) eligibility graph, ordered by
+    their first visit. Nothing links two parts (no shared inspector), so solving and rounding
+    them apart is the same lottery as solving them together; each part's random stream is
+    keyed by its ``label`` (its first visit's id), never by which worker ran it.
     """
 
-    problem: MarginalProblem
-    marginals: Marginals
-    slots: list[Slot]
+    label: str
+    visits: np.ndarray  # global visit indices, ascending
+    slots: np.ndarray  # global slot indices, ascending
+    inspectors: np.ndarray  # global inspector indices, ascending
+    problem: MarginalProblem  # local indices (inspectors, slots, visits of this part)
+    tight_visit: np.ndarray  # local visits that cannot keep the pair cap
+    marginals: Marginals | None = None
+
+    @property
+    def size(self) -> int:
+        return len(self.problem.edge_inspector)
+
+
+def find_parts(elig: Eligibility, n_inspectors: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """(visits, slots, inspectors) of each connected component, ordered by first visit."""
+    n_visits = len(elig.visit_ptr) - 1
+    sizes = elig.slot_sizes()
+    edge_visit = np.repeat(elig.slot_visit, sizes)
+    n = n_inspectors + n_visits
+    graph = coo_matrix(
+        (np.ones(len(edge_visit), dtype=np.int8), (elig.cand.astype(np.int64), n_inspectors + edge_visit)),
+        shape=(n, n),
+    ).tocsr()
+    _, label = connected_components(graph, directed=False)
+    visit_label = label[n_inspectors:]
+    # Renumber components by their first visit.
+    first = np.full(label.max(initial=-1) + 1, n_visits, dtype=np.int64)
+    np.minimum.at(first, visit_label, np.arange(n_visits))
+    rank = np.argsort(np.argsort(first, kind="stable"), kind="stable")
+    visit_part = rank[visit_label]
+    n_parts = len(np.unique(visit_label))
+    visit_order = np.argsort(visit_part, kind="stable")
+    visit_bounds = np.searchsorted(visit_part[visit_order], np.arange(n_parts + 1))
+    slot_part = visit_part[elig.slot_visit]
+    slot_order = np.argsort(slot_part, kind="stable")
+    slot_bounds = np.searchsorted(slot_part[slot_order], np.arange(n_parts + 1))
+    edge_part = np.repeat(slot_part, sizes)
+    edge_order = np.argsort(edge_part, kind="stable")
+    edge_bounds = np.searchsorted(edge_part[edge_order], np.arange(n_parts + 1))
+    out = []
+    for p in range(n_parts):
+        vs = visit_order[visit_bounds[p] : visit_bounds[p + 1]]
+        ss = slot_order[slot_bounds[p] : slot_bounds[p + 1]]
+        ins = np.unique(elig.cand[edge_order[edge_bounds[p] : edge_bounds[p + 1]]]).astype(np.int64)
+        out.append((vs, ss, ins))
+    return out
+
+
+def _part_problem(
+    elig: Eligibility,
+    roster: Roster,
+    visits: np.ndarray,
+    slots: np.ndarray,
+    inspectors: np.ndarray,
+    q_units: int,
+):
+    """The part's flow network in local indices, and which of its visits cannot keep the cap."""
+    sizes = elig.slot_sizes()[slots]
+    starts = elig.slot_ptr[slots]
+    total = int(sizes.sum())
+    offsets = np.zeros(len(slots), dtype=np.int64)
+    offsets[1:] = np.cumsum(sizes[:-1])
+    idx = np.repeat(starts - offsets, sizes) + np.arange(total)
+    cand = elig.cand[idx].astype(np.int64)
+    edge_insp = np.searchsorted(inspectors, cand)
+    edge_slot = np.repeat(np.arange(len(slots)), sizes)
+    slot_visit = np.searchsorted(visits, elig.slot_visit[slots])
+    # A visit whose slots have fewer than 1/q candidates each, or whose team is more than
+    # q times its candidates, cannot keep its pairs under the cap: those pairs are let go.
+    tight = np.zeros(len(visits), dtype=bool)
+    tight[slot_visit[sizes * q_units < UNIT]] = True
+    pair_key = np.unique(slot_visit[edge_slot] * (len(inspectors) + 1) + edge_insp)
+    union = np.bincount(pair_key // (len(inspectors) + 1), minlength=len(visits))
+    n_slots = np.bincount(slot_visit, minlength=len(visits))
+    tight |= union * q_units < n_slots * UNIT
+    problem = MarginalProblem(
+        n_inspectors=len(inspectors),
+        n_slots=len(slots),
+        slot_visit=slot_visit,
+        edge_inspector=edge_insp,
+        edge_slot=edge_slot,
+        edge_cap=np.full(total, UNIT, dtype=np.int64),
+        pair_cap=np.zeros(0, dtype=np.int64),
+        caps=roster.cap[inspectors],
+        unit=UNIT,
+        segment=SEGMENT,
+        edge_soft=np.minimum(UNIT, -(-SPREAD * UNIT // sizes[edge_slot])),
+    )
+    return problem, tight
+
+
+def solve_part(
+    problem: MarginalProblem, tight_visit: np.ndarray, q_units: int
+) -> tuple[MarginalProblem, Marginals]:
+    """Marginals of one part: every pair under the cap if the part allows it, else (second
+    pass) with the cap let go where it must be, so a diagnosis can say how far it fell short."""
+    _, p_visit, _ = pairs_of(problem)
+    result = solved = problem
+    for keep_cap in (True, False):
+        pair_cap = np.where(tight_visit[p_visit] | (not keep_cap), UNIT, q_units)
+        solved = dataclasses.replace(problem, pair_cap=pair_cap)
+        result = solve_marginals(solved, measure_shortfall=not keep_cap)
+        if result.status.ok:
+            break
+    return solved, result
+
+
+def _solve_batch(batch: list[tuple]) -> list[tuple[MarginalProblem, Marginals]]:
+    return [solve_part(*a) for a in batch]
+
+
+def _batches(sizes: list[int], workers: int) -> list[list[int]]:
+    """Consecutive parts grouped so each worker gets a few batches (results do not depend on it)."""
+    target = max(200_000, sum(sizes) // max(1, 4 * workers))
+    out: list[list[int]] = [[]]
+    acc = 0
+    for k, s in enumerate(sizes):
+        if out[-1] and acc + s > target:
+            out.append([])
+            acc = 0
+        out[-1].append(k)
+        acc += s
+    return [b for b in out if b]
+
+
+@dataclass
+class Lottery:
+    """The assignment lottery before the seed: slots, candidates and marginal probabilities,
+    part by part. ``problem`` / ``marginals`` assemble the whole network (pairs listed by
+    ``marginals.pair_inspector`` / ``pair_visit``; ``pair_flow / UNIT`` is each pair's
+    probability of being drawn)."""
+
+    parts: list[Part]
+    elig: Eligibility
     visits: list[Visit]
     roster: Roster
     cap: float
 
-    def pair_probabilities(self) -> dict[tuple[str, str], float]:
-        """(inspector_id, visit_id) -> probability, for pairs with a positive probability."""
-        m = self.marginals
-        return {
-            (self.roster.inspectors[i].inspector_id, self.visits[v].visit_id): f / UNIT
-            for i, v, f in zip(m.pair_inspector.tolist(), m.pair_visit.tolist(), m.pair_flow.tolist(), strict=True)
-            if f > 0
-        }
+    @property
+    def slots(self) -> list[Slot]:
+        return self.elig.slots
 
-
-def staff(plan: Plan, registry: Registry, visits: list[Visit], roster: Roster, seed: str) -> tuple[list[tuple[str, ...]], StaffingStats]:
-    """Draw a team for every visit. Returns the teams (slot order) and the lottery's facts."""
-    lottery = build_lottery(plan, registry, visits, roster)
-    return draw_teams(lottery, seed)
-
-
-def draw_teams(lottery: Lottery, seed: str) -> tuple[list[tuple[str, ...]], StaffingStats]:
-    """Realise the lottery with the seed (see :mod:`scheduler.lottery`)."""
-    return _draw_teams(
-        lottery.problem, lottery.marginals, lottery.visits, lottery.slots, lottery.roster, seed, lottery.cap
-    )
-
-
-def build_lottery(plan: Plan, registry: Registry, visits: list[Visit], roster: Roster) -> Lottery:
-    """Eligibility, slots and marginal probabilities (no randomness: the seed is not used)."""
-    elig = eligibility(plan, registry, visits, roster)
-    slots = elig.slots
-    if any(not s.candidates for s in slots):
-        raise InfeasibleError(diagnose(plan, registry, visits, roster, elig, 0.0))
-    q = plan.policy.pair_probability_cap
-    q_units = int(q * UNIT)
-    edge_insp = np.array([i for s in slots for i in s.candidates], dtype=np.int64)
-    edge_slot = np.array([k for k, s in enumerate(slots) for _ in s.candidates], dtype=np.int64)
-    slot_size = np.array([len(s.candidates) for s in slots], dtype=np.int64)
-    slot_visit = np.array([s.visit for s in slots], dtype=np.int64)
-    # A visit whose slots have fewer than 1/q candidates each, or whose team is more than
-    # q times its candidates, cannot keep its pairs under the cap: those pairs are let go.
-    tight_visit = np.zeros(len(visits), dtype=bool)
-    tight_visit[slot_visit[slot_size * q_units < UNIT]] = True
-    for vi, ids in enumerate(elig.visit_slots):
-        union = set().union(*(slots[k].candidates for k in ids))
-        if len(union) * q_units < len(ids) * UNIT:
-            tight_visit[vi] = True
-
-    result = problem = None
-    for keep_cap in (True, False):
+    @cached_property
+    def _whole(self) -> tuple[MarginalProblem, Marginals]:
+        n_i = len(self.roster.inspectors)
+        ei = [p.inspectors[p.problem.edge_inspector] for p in self.parts]
+        es = [p.slots[p.problem.edge_slot] for p in self.parts]
+        ef = [p.marginals.edge_flow for p in self.parts]
+        edge_insp = np.concatenate(ei) if ei else np.zeros(0, np.int64)
+        edge_slot = np.concatenate(es) if es else np.zeros(0, np.int64)
+        edge_flow = np.concatenate(ef) if ef else np.zeros(0, np.int64)
+        order = np.lexsort((edge_insp, edge_slot))
+        edge_insp, edge_slot, edge_flow = edge_insp[order], edge_slot[order], edge_flow[order]
         problem = MarginalProblem(
-            n_inspectors=len(roster.inspectors),
-            n_slots=len(slots),
-            slot_visit=slot_visit,
+            n_inspectors=n_i,
+            n_slots=self.elig.n_slots,
+            slot_visit=self.elig.slot_visit,
             edge_inspector=edge_insp,
             edge_slot=edge_slot,
             edge_cap=np.full(len(edge_insp), UNIT, dtype=np.int64),
             pair_cap=np.zeros(0, dtype=np.int64),
-            caps=roster.cap,
+            caps=self.roster.cap,
             unit=UNIT,
             segment=SEGMENT,
-            edge_soft=np.minimum(UNIT, -(-SPREAD * UNIT // slot_size[edge_slot])),
         )
-        _, p_visit, _ = pairs_of(problem)
-        pair_cap = np.where(tight_visit[p_visit] | (not keep_cap), UNIT, q_units)
+        p_insp, p_visit, edge_pair = pairs_of(problem)
+        nv = int(self.elig.slot_visit.max(initial=0)) + 1
+        key = p_insp * nv + p_visit
+        pair_cap = np.zeros(len(key), dtype=np.int64)
+        for p in self.parts:
+            pi, pv, _ = pairs_of(p.problem)
+            k = p.inspectors[pi] * nv + p.visits[pv]
+            pair_cap[np.searchsorted(key, k)] = p.problem.pair_cap
         problem = dataclasses.replace(problem, pair_cap=pair_cap)
-        result = solve_marginals(problem, measure_shortfall=not keep_cap)
-        if result.status.ok:
-            break
-    if result is None or not result.status.ok:
-        raise InfeasibleError(diagnose(plan, registry, visits, roster, elig, (result.total_flow if result else 0) / UNIT))
-    return Lottery(problem, result, slots, visits, roster, q)
+        load = np.zeros(n_i, dtype=np.int64)
+        for p in self.parts:
+            load[p.inspectors] += p.marginals.load
+        pair_flow = np.bincount(edge_pair, weights=edge_flow, minlength=len(key)).astype(np.int64)
+        total = sum(p.marginals.total_flow for p in self.parts)
+        return problem, Marginals(SolveStatus.OPTIMAL, edge_flow, p_insp, p_visit, pair_flow, load, total)
+
+    @property
+    def problem(self) -> MarginalProblem:
+        return self._whole[0]
+
+    @property
+    def marginals(self) -> Marginals:
+        return self._whole[1]
+
+    def pair_probabilities(self) -> dict[tuple[str, str], float]:
+        """(inspector_id, visit_id) -> probability, for pairs with a positive probability."""
+        out: dict[tuple[str, str], float] = {}
+        for p in self.parts:
+            m = p.marginals
+            for i, v, f in zip(
+                m.pair_inspector.tolist(), m.pair_visit.tolist(), m.pair_flow.tolist(), strict=True
+            ):
+                if f > 0:
+                    out[
+                        (
+                            self.roster.inspectors[p.inspectors[i]].inspector_id,
+                            self.visits[p.visits[v]].visit_id,
+                        )
+                    ] = f / UNIT
+        return out
 
 
-def _draw_teams(problem: MarginalProblem, result, visits: list[Visit], slots: list[Slot], roster: Roster, seed: str, q: float):
-    """Round the marginals to one assignment with the seed's hash stream."""
+def staff(
+    plan: Plan,
+    registry: Registry,
+    visits: list[Visit],
+    roster: Roster,
+    seed: str,
+    executor: Executor | None = None,
+) -> tuple[list[tuple[str, ...]], StaffingStats]:
+    """Draw a team for every visit. Returns the teams (slot order) and the lottery's facts."""
+    lottery = build_lottery(plan, registry, visits, roster, executor)
+    return draw_teams(lottery, seed, executor)
+
+
+def build_lottery(
+    plan: Plan, registry: Registry, visits: list[Visit], roster: Roster, executor: Executor | None = None
+) -> Lottery:
+    """Eligibility, parts and marginal probabilities (no randomness: the seed is not used).
+    The parts' flows are solved on ``executor`` (default: in this process)."""
+    ex = executor or LocalExecutor()
+    elig = eligibility(plan, registry, visits, roster)
+    if (elig.slot_sizes() == 0).any():
+        raise InfeasibleError(diagnose(plan, registry, visits, roster, elig, 0.0))
+    q = plan.policy.pair_probability_cap
+    q_units = int(q * UNIT)
+    parts: list[Part] = []
+    for vs, ss, ins in find_parts(elig, len(roster.inspectors)):
+        problem, tight = _part_problem(elig, roster, vs, ss, ins, q_units)
+        parts.append(Part(visits[int(vs[0])].visit_id, vs, ss, ins, problem, tight))
+    batches = _batches([p.size for p in parts], ex.workers)
+    solved = ex.map(
+        _solve_batch, [([(parts[k].problem, parts[k].tight_visit, q_units) for k in b],) for b in batches]
+    )
+    routed = 0.0  # team places the caps let the parts fill (for the diagnosis)
+    ok = True
+    for b, results in zip(batches, solved, strict=True):
+        for k, (problem, marginals) in zip(b, results, strict=True):
+            parts[k].problem = problem
+            parts[k].marginals = marginals
+            if not marginals.status.ok:
+                ok = False
+                routed += marginals.total_flow / UNIT
+            else:
+                routed += parts[k].problem.n_slots
+    if not ok:
+        raise InfeasibleError(diagnose(plan, registry, visits, roster, elig, routed))
+    return Lottery(parts, elig, visits, roster, q)
+
+
+def round_part(problem: MarginalProblem, result: Marginals, key: str) -> np.ndarray:
+    """Round one part's marginals to one assignment with the hash stream ``key``: which of the
+    part's (inspector, slot) edges are chosen."""
     p_insp, p_visit, edge_pair = pairs_of(problem)
     multi = np.bincount(edge_pair, minlength=len(p_insp)) > 1
     n_i = problem.n_inspectors
@@ -401,59 +800,97 @@ def _draw_teams(problem: MarginalProblem, result, visits: list[Visit], slots: li
     pair0 = slot0 + problem.n_slots
     pair_node = np.full(len(p_insp), -1, dtype=np.int64)
     pair_node[multi] = pair0 + np.arange(int(multi.sum()))
-    tails: list[int] = []
-    heads: list[int] = []
-    values: list[int] = []
-    # source -> inspector
-    tails += [0] * n_i
-    heads += list(range(insp0, insp0 + n_i))
-    values += result.load.tolist()
     single = ~multi[edge_pair]
     e_single = np.flatnonzero(single)
-    first_edge = len(tails)
-    tails += (insp0 + problem.edge_inspector[e_single]).tolist()
-    heads += (slot0 + problem.edge_slot[e_single]).tolist()
-    values += result.edge_flow[e_single].tolist()
     m_idx = np.flatnonzero(multi)
-    tails += (insp0 + p_insp[m_idx]).tolist()
-    heads += pair_node[m_idx].tolist()
-    values += result.pair_flow[m_idx].tolist()
     e_multi = np.flatnonzero(~single)
-    second_edge = len(tails)
-    tails += pair_node[edge_pair[e_multi]].tolist()
-    heads += (slot0 + problem.edge_slot[e_multi]).tolist()
-    values += result.edge_flow[e_multi].tolist()
-
-    rounded = round_flow(tails, heads, values, UNIT, subseed(seed, "teams"))
+    # source -> inspector; inspector -> slot (single); inspector -> pair; pair -> slot.
+    tails = np.concatenate(
+        [
+            np.zeros(n_i, np.int64),
+            insp0 + problem.edge_inspector[e_single],
+            insp0 + p_insp[m_idx],
+            pair_node[edge_pair[e_multi]],
+        ]
+    )
+    heads = np.concatenate(
+        [
+            insp0 + np.arange(n_i),
+            slot0 + problem.edge_slot[e_single],
+            pair_node[m_idx],
+            slot0 + problem.edge_slot[e_multi],
+        ]
+    )
+    values = np.concatenate(
+        [result.load, result.edge_flow[e_single], result.pair_flow[m_idx], result.edge_flow[e_multi]]
+    )
+    rounded = np.asarray(round_flow(tails, heads, values, UNIT, key))
+    first_edge = n_i
+    second_edge = n_i + len(e_single) + len(m_idx)
     chosen = np.zeros(len(problem.edge_inspector), dtype=bool)
-    chosen[e_single] = np.array(rounded[first_edge : first_edge + len(e_single)]) == UNIT
-    chosen[e_multi] = np.array(rounded[second_edge:]) == UNIT
-    team_of_slot = np.full(problem.n_slots, -1, dtype=np.int64)
-    team_of_slot[problem.edge_slot[chosen]] = problem.edge_inspector[chosen]
+    chosen[e_single] = rounded[first_edge : first_edge + len(e_single)] == UNIT
+    chosen[e_multi] = rounded[second_edge:] == UNIT
+    return chosen
+
+
+def _round_batch(batch: list[tuple]) -> list[np.ndarray]:
+    return [round_part(*a) for a in batch]
+
+
+def draw_teams(
+    lottery: Lottery, seed: str, executor: Executor | None = None
+) -> tuple[list[tuple[str, ...]], StaffingStats]:
+    """Realise the lottery with the seed (see :mod:`scheduler.lottery`): part by part, each with
+    the stream ``subseed(seed, "teams", part.label)``."""
+    ex = executor or LocalExecutor()
+    parts, elig, visits, roster, q = lottery.parts, lottery.elig, lottery.visits, lottery.roster, lottery.cap
+    batches = _batches([p.size for p in parts], ex.workers)
+    rounded = ex.map(
+        _round_batch,
+        [
+            ([(parts[k].problem, parts[k].marginals, subseed(seed, "teams", parts[k].label)) for k in b],)
+            for b in batches
+        ],
+    )
+    team_of_slot = np.full(elig.n_slots, -1, dtype=np.int64)
+    for b, results in zip(batches, rounded, strict=True):
+        for k, chosen in zip(b, results, strict=True):
+            p = parts[k]
+            team_of_slot[p.slots[p.problem.edge_slot[chosen]]] = p.inspectors[
+                p.problem.edge_inspector[chosen]
+            ]
     if (team_of_slot < 0).any():
         raise AssertionError("lottery left a slot empty")
+    ids = [ins.inspector_id for ins in roster.inspectors]
     teams: list[tuple[str, ...]] = []
-    by_visit: dict[int, list[int]] = defaultdict(list)
-    for k, s in enumerate(slots):
-        by_visit[s.visit].append(int(team_of_slot[k]))
-    load = Counter()
+    load = np.bincount(team_of_slot, minlength=len(ids))
     for vi in range(len(visits)):
-        members = by_visit[vi]
+        members = team_of_slot[elig.visit_ptr[vi] : elig.visit_ptr[vi + 1]].tolist()
         if len(set(members)) != len(members):
             raise AssertionError(f"visit {visits[vi].visit_id}: an inspector drawn twice")
-        teams.append(tuple(roster.inspectors[i].inspector_id for i in members))
-        load.update(members)
-    probs = result.pair_flow / UNIT
-    over = np.flatnonzero(probs > q + 1e-12)
-    over_visits = sorted({visits[int(v)].visit_id for v in result.pair_visit[over]})
+        teams.append(tuple(ids[i] for i in members))
+    expected = np.zeros(len(ids), dtype=np.int64)
+    max_p = 0.0
+    over = 0
+    over_visits: set[str] = set()
+    pairs = 0
+    for p in parts:
+        m = p.marginals
+        expected[p.inspectors] += m.load
+        probs = m.pair_flow / UNIT
+        pairs += len(probs)
+        max_p = max(max_p, float(probs.max(initial=0.0)))
+        bad = np.flatnonzero(probs > q + 1e-12)
+        over += len(bad)
+        over_visits.update(visits[int(p.visits[v])].visit_id for v in m.pair_visit[bad])
     stats = StaffingStats(
-        max_pair_probability=float(probs.max(initial=0.0)),
+        max_pair_probability=max_p,
         pair_probability_cap=q,
-        pairs_over_cap=int((probs > q + 1e-12).sum()),
-        expected_load={ins.inspector_id: float(result.load[k]) / UNIT for k, ins in enumerate(roster.inspectors)},
-        load={ins.inspector_id: int(load.get(k, 0)) for k, ins in enumerate(roster.inspectors)},
-        capacity={ins.inspector_id: int(roster.cap[k]) for k, ins in enumerate(roster.inspectors)},
-        eligible_pairs=len(p_insp),
-        visits_over_cap=over_visits,
+        pairs_over_cap=over,
+        expected_load={i: float(e) / UNIT for i, e in zip(ids, expected.tolist(), strict=True)},
+        load={i: int(n) for i, n in zip(ids, load.tolist(), strict=True)},
+        capacity={i: int(c) for i, c in zip(ids, roster.cap.tolist(), strict=True)},
+        eligible_pairs=pairs,
+        visits_over_cap=sorted(over_visits),
     )
     return teams, stats
