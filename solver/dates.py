@@ -74,6 +74,13 @@ def near_pairs(problem: DateProblem) -> list[tuple[int, int]]:
         for i in members:
             by_insp.setdefault(i, []).append(v)
     pairs: set[tuple[int, int]] = set()
+    masks: dict[int, int] = {}
+
+    def days_mask(v: int) -> int:  # allowed days as bits: two visits can meet iff masks share one
+        if v not in masks:
+            masks[v] = sum(1 << int(d) for d in problem.visit_days[v])
+        return masks[v]
+
     for i in sorted(by_insp):
         vs = np.array(by_insp[i])
         pts = problem.xy[vs]
@@ -88,7 +95,7 @@ def near_pairs(problem: DateProblem) -> list[tuple[int, int]]:
             for b in nearest[a]:
                 if d[a, b] <= NEAR_KM:
                     v, w = int(vs[a]), int(vs[b])
-                    if np.intersect1d(problem.visit_days[v], problem.visit_days[w]).size:
+                    if days_mask(v) & days_mask(w):
                         pairs.add((min(v, w), max(v, w)))
     return sorted(pairs)
 
