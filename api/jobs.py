@@ -237,6 +237,7 @@ def run_draw(app, draw_id: int) -> None:
                 draw.seed,
                 seed_kind=draw.seed_kind,
                 progress=lambda stage, fraction: _progress(app, draw_id, stage, 0.05 + 0.8 * fraction),
+                executor=app.state.settings.executor,
             )
             _progress(app, draw_id, "outputs", 0.85)
             out = write_outputs(result, work / "out", registry_dir, plan_file, {"seed_kind": draw.seed_kind})

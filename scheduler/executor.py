@@ -102,14 +102,26 @@ class DaskExecutor:
         self._client.close()
 
 
+def check_spec(spec: str | None) -> None:
+    """Raise ValueError unless ``spec`` names an executor (without connecting to anything)."""
+    if spec is None or spec in ("", "local", "processes", "dask"):
+        return
+    if spec.startswith("processes:"):
+        if not spec.partition(":")[2].isdigit():
+            raise ValueError(f"executor {spec!r}: the worker count after 'processes:' must be a number")
+        return
+    if spec.startswith(("dask://", "tcp://")) and len(spec.split("://", 1)[1]) > 0:
+        return
+    raise ValueError(f"executor {spec!r}: expected local, processes[:N], dask://HOST:PORT or dask")
+
+
 def make_executor(spec: str | None = None) -> Executor:
     """The executor named by ``spec`` (see the module's docstring)."""
+    check_spec(spec)
     if spec is None or spec in ("", "local"):
         return LocalExecutor()
     if spec == "processes" or spec.startswith("processes:"):
         _, _, n = spec.partition(":")
-        if n and not n.isdigit():
-            raise ValueError(f"executor {spec!r}: the worker count after 'processes:' must be a number")
         return ProcessExecutor(int(n) if n else None)
     if spec == "dask":
         address = os.environ.get(ENV_SCHEDULER, "")
@@ -120,6 +132,4 @@ def make_executor(spec: str | None = None) -> Executor:
         return DaskExecutor(address if "://" in address else f"tcp://{address}")
     if spec.startswith("dask://"):
         return DaskExecutor("tcp://" + spec.removeprefix("dask://"))
-    if spec.startswith("tcp://"):
-        return DaskExecutor(spec)
-    raise ValueError(f"executor {spec!r}: expected local, processes[:N], dask://HOST:PORT or dask")
+    return DaskExecutor(spec)
