@@ -50,9 +50,12 @@ def test_json_plan(tmp_path):
 
 
 def test_every_structural_problem_is_reported_at_once(tmp_path):
-    bad = GOOD.replace("2026Q1", "2026Q5").replace("team_size: 2", "team_size: 1").replace(
-        "D: 0.20", "E: 0.20"
-    ).replace("end: 2026-03-31", "end: 2026-13-31")
+    bad = (
+        GOOD.replace("2026Q1", "2026Q5")
+        .replace("team_size: 2", "team_size: 1")
+        .replace("D: 0.20", "E: 0.20")
+        .replace("end: 2026-03-31", "end: 2026-13-31")
+    )
     with pytest.raises(InputError) as err:
         load_plan(write(tmp_path, bad))
     msg = str(err.value)
@@ -79,3 +82,22 @@ def test_joint_agency_of_the_same_department_is_refused(tmp_path):
 
 def test_quarter_bounds():
     assert quarter_bounds("2026Q4") == (dt.date(2026, 10, 1), dt.date(2026, 12, 31))
+
+
+def test_staffing_values(tmp_path):
+    plan = load_plan(
+        write(
+            tmp_path, GOOD.replace("    specialty: food\n", "    specialty: food\n    staffing: delegated\n")
+        )
+    )
+    assert plan.tasks[0].staffing == "delegated"
+    with pytest.raises(InputError) as err:
+        load_plan(
+            write(
+                tmp_path, GOOD.replace("    specialty: food\n", "    specialty: food\n    staffing: county\n")
+            )
+        )
+    assert (
+        "plan.yaml, column tasks[0] (T1).staffing: must be 'lead', 'local' or 'delegated', got 'county'"
+        in str(err.value)
+    )

@@ -163,6 +163,37 @@ def test_lead_staffing_uses_only_lead_agency_and_local_adds_lower_agencies():
     assert set(members(visits)) & {f"K{k:02d}" for k in range(6)}
 
 
+def test_delegated_staffing_sends_only_the_bureau_where_the_enterprise_is_registered():
+    """属地实施: a province task carried out by the county bureaus; neither the province's nor the
+    city's own staff go, and each county's enterprises get that county's inspectors."""
+    from scheduler.staffing import build_lottery
+
+    province = pool(4, agency="SJ130000", prefix="P")
+    city = pool(4, agency="SJ130100", prefix="C")
+    k123 = pool(6, agency="SJ130123", prefix="K")
+    k124 = pool(6, agency="SJ130124", prefix="L")
+    reg = f.registry(80, province + city + k123 + k124)
+    reg.enterprises.loc[reg.enterprises.index % 2 == 1, "region_code"] = "130124"
+    region = dict(zip(reg.enterprises["credit_code"], reg.enterprises["region_code"], strict=True))
+    t = task(agency_id="SJ130000", staffing="delegated", ratio={"A": 0.4, "B": 0.4, "C": 0.4, "D": 0.4})
+    p = f.plan([t], quarterly_cap=30)
+    visits, _ = run(reg, p)
+    assert {region[v.credit_code] for v in visits} == {"130123", "130124"}
+    for v in visits:
+        prefix = "K" if region[v.credit_code] == "130123" else "L"
+        assert all(i.startswith(prefix) for i in v.inspector_ids), (v.credit_code, v.inspector_ids)
+    # The two county pools share nobody: the lottery solves them as two parts.
+    _, selection, _ = draw(p, reg, "s")
+    plain = build_visits(p, reg, selection)
+    roster = build_roster(p, reg, plan_days(p, WorkCalendar()))
+    lottery = build_lottery(p, reg, plain, roster)
+    assert len(lottery.parts) == 2
+    assert [p_.label for p_ in lottery.parts] == sorted(p_.label for p_ in lottery.parts)
+    # With `local`, the province's and the city's staff may go too: one pool.
+    visits, _ = run(reg, f.plan([{**t, "staffing": "local"}], quarterly_cap=30))
+    assert set(members(visits)) & {i.inspector_id for i in province + city}
+
+
 def test_pair_probability_cap_and_balanced_loads():
     reg = f.registry(400, pool(20))
     p = f.plan([task(ratio={"A": 0.3, "B": 0.3, "C": 0.3, "D": 0.3})])
@@ -196,5 +227,10 @@ def test_capacity_shortfall_names_task_and_capacity():
     spec = [f.inspector("SE1", specialties=frozenset({"special_equipment"}), quarterly_cap=3)]
     reg = f.registry(40, spec + pool(6, specialties=frozenset({"general"})))
     with pytest.raises(InfeasibleError) as err:
-        run(reg, f.plan([task(specialty="special_equipment", ratio={"A": 0.5, "B": 0.5, "C": 0.5, "D": 0.5})]))
-    assert "visits need a special_equipment inspector of department market between 2026-01-05 and 2026-03-31; 1 is eligible after conflicts and leave, capacity 3" in str(err.value)
+        run(
+            reg, f.plan([task(specialty="special_equipment", ratio={"A": 0.5, "B": 0.5, "C": 0.5, "D": 0.5})])
+        )
+    assert (
+        "visits need a special_equipment inspector of department market between 2026-01-05 and 2026-03-31; 1 is eligible after conflicts and leave, capacity 3"
+        in str(err.value)
+    )
