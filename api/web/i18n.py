@@ -183,6 +183,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "pl_staffing": {"zh": "人员来源", "en": "Staffing"},
     "pl_staffing_lead": {"zh": "牵头机关（lead）", "en": "Lead agency (lead)"},
     "pl_staffing_local": {"zh": "属地机关（local）", "en": "Local agencies (local)"},
+    "pl_staffing_delegated": {
+        "zh": "属地实施，仅企业登记地机关（delegated）",
+        "en": "Carried out locally: only the bureau where it is registered (delegated)",
+    },
     "pl_region_prefix": {"zh": "行政区划前缀", "en": "Region prefix"},
     "pl_industries": {"zh": "行业代码（分号分隔）", "en": "Industry codes (; separated)"},
     "pl_risk_classes": {"zh": "风险等级", "en": "Risk classes"},
