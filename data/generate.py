@@ -7,6 +7,12 @@ and history are generated county by county with vectorised numpy, so ten
 million enterprises fit in a few hundred MB of memory. The same arguments
 always give byte-identical files.
 
+``quarterly_cap`` and ``province_staffing`` (``delegated``: 属地实施, the county bureaus staff
+the province and city tasks) shape the plan for province-scale registries; county bureaus of
+dense counties (and all of them when delegated) get a staffing floor so every visit finds
+eligible inspectors, and a busy plan (tightness x quarterly cap above the quarter's working days)
+gets whole-quarter windows. Registries with the default options keep their bytes.
+
 ``build_sample`` writes the small county bundled in ``data/sample_county``
 (mixed file formats, Chinese headers, every rule's trap listed in
 ``traps.json``). ``python -m data.generate --sample`` rebuilds it.
@@ -45,6 +51,29 @@ POLICY_CAP = 30
 POLICY_DAILY = 2
 TEAM = 2
 LOOKBACK = 365
+# Who staffs the province and city tasks (contract ``staffing``): ``local`` also the bureaus
+# below the lead whose jurisdiction holds the enterprise; ``delegated`` (属地实施) only the
+# deepest same-department bureau holding it, i.e. the county bureau.
+PROVINCE_STAFFING = ("local", "delegated")
+# Province density: a county of at least DENSE_COUNTY enterprises has capacity-bound tasks
+# (its joint task alone fills its ecology bureau), so every visit must find eligible inspectors
+# in its county bureaus even after leave, missing certificates, conflicts and rotation (a D-class
+# enterprise may have two recent visits: four inspectors excluded). Such a county, and every
+# county when the province and city tasks are delegated to the county bureaus, gets at least
+# ECOLOGY_MIN_DENSE ecology staff (ECOLOGY_USABLE_MIN of them usable all quarter: two are left,
+# so no pair exceeds pair_probability_cap 0.5) and MARKET_MIN_DENSE market staff with
+# SPECIALTY_MIN usable holders of each specialty its own and the delegated tasks need. Other
+# counties are left as drawn (their registries keep their bytes). A busy plan (tightness x
+# quarterly cap above the quarter's working days) also caps inspectors held to one visit a day,
+# or whose certificate expires in the quarter, at PACE of their days.
+DENSE_COUNTY = 5_000
+ECOLOGY_MIN_DENSE = 6
+ECOLOGY_USABLE_MIN = 6
+MARKET_MIN_DENSE = 8
+SPECIALTY_MIN = 4
+PACE = 0.65
+DENSE_SPECIALTIES = ("food", "special_equipment", "drugs")
+MARKET_SPECIALTIES = ("food", "special_equipment", "drugs", "pricing", "general")
 
 # --------------------------------------------------------------------------- word lists
 
@@ -238,6 +267,10 @@ INSPECTOR_COLUMNS = [
 ]
 
 
+class GenerateError(ValueError):
+    """Arguments the generator cannot use (the message says which and why)."""
+
+
 # --------------------------------------------------------------------------- geography
 
 
@@ -261,7 +294,7 @@ class Geography:
 def _geography(cities: int, counties_per_city: int, enterprises: int, rng: np.random.Generator) -> Geography:
     """Cities ``13xx00`` and counties ``13xxyy`` with enterprise counts (lognormal shares)."""
     if not 1 <= cities <= 99 or not 1 <= counties_per_city <= 98:
-        raise ValueError("cities must be 1..99 and counties_per_city 1..98")
+        raise GenerateError("cities must be 1..99 and counties_per_city 1..98")
     city_list = []
     for i in range(cities):
         if i < len(CITIES):
@@ -340,8 +373,19 @@ def _agencies(geo: Geography) -> pd.DataFrame:
 # --------------------------------------------------------------------------- inspectors
 
 
-def _inspector_counts(geo: Geography, total: int) -> dict[str, int]:
-    """Staff per agency: about 3% province, 12% city, 77% county market, 7% ecology."""
+def _floor_counties(geo: Geography, delegated: bool) -> frozenset[str]:
+    """Codes of the counties whose bureaus get the staffing floor: the dense ones (at least
+    ``DENSE_COUNTY`` enterprises), or every county when the province and city tasks are
+    delegated to the county bureaus."""
+    return frozenset(c.code for c in geo.counties if delegated or c.enterprises >= DENSE_COUNTY)
+
+
+def _inspector_counts(geo: Geography, total: int, floor: frozenset[str] = frozenset()) -> dict[str, int]:
+    """Staff per agency: about 3% province, 12% city, 77% county market, 7% ecology.
+
+    Counties of ``floor`` get at least ``ECOLOGY_MIN_DENSE`` ecology / ``MARKET_MIN_DENSE``
+    market staff; the ecology staff added that way are taken from the county market share, so
+    the total stays about ``total``."""
     n_ent = np.array([c.enterprises for c in geo.counties], dtype=float) + 1.0
     counts: dict[str, int] = {"SJ130000": max(2, round(0.03 * total)), "ST130000": 0}
     city_w = np.array(
@@ -351,10 +395,17 @@ def _inspector_counts(geo: Geography, total: int) -> dict[str, int]:
         counts[f"SJ{code}"] = max(2, int(n))
     for (code, *_), n in zip(geo.cities, _split_total(round(0.03 * total), city_w), strict=True):
         counts[f"ST{code}"] = int(n)
-    for c, n in zip(geo.counties, _split_total(round(0.77 * total), n_ent), strict=True):
-        counts[f"SJ{c.code}"] = max(4, int(n))
-    for c, n in zip(geo.counties, _split_total(round(0.04 * total), n_ent), strict=True):
-        counts[f"ST{c.code}"] = max(2, int(n))
+    eco_min = [ECOLOGY_MIN_DENSE if c.code in floor else 2 for c in geo.counties]
+    eco_split = _split_total(round(0.04 * total), n_ent)
+    extra = sum(  # staff the floor adds to ecology (the old minimum of 2 stays uncompensated)
+        max(0, m - int(n))
+        for c, m, n in zip(geo.counties, eco_min, eco_split, strict=True)
+        if c.code in floor
+    )
+    market_split = _split_total(max(0, round(0.77 * total) - extra), n_ent)
+    for c, n_market, m, n_eco in zip(geo.counties, market_split, eco_min, eco_split, strict=True):
+        counts[f"SJ{c.code}"] = max(MARKET_MIN_DENSE if c.code in floor else 4, int(n_market))
+        counts[f"ST{c.code}"] = max(m, int(n_eco))
     return counts
 
 
@@ -425,6 +476,82 @@ def _inspectors(
                 }
             )
     return pd.DataFrame(rows, columns=INSPECTOR_COLUMNS)
+
+
+def _ecology_raised(geo: Geography, total: int, floor: frozenset[str]) -> frozenset[str]:
+    """The counties of ``floor`` whose ecology bureau :func:`_inspector_counts` enlarged."""
+    n_ent = np.array([c.enterprises for c in geo.counties], dtype=float) + 1.0
+    split = _split_total(round(0.04 * total), n_ent)
+    return frozenset(
+        c.code for c, n in zip(geo.counties, split, strict=True) if c.code in floor and n < ECOLOGY_MIN_DENSE
+    )
+
+
+def _staff_floor(
+    staff: pd.DataFrame, quarter: str, floor: frozenset[str], ecology: frozenset[str]
+) -> pd.DataFrame:
+    """At least ``SPECIALTY_MIN`` usable market staff (certified, not auxiliary, the
+    certificate valid past the quarter) holding each of ``DENSE_SPECIALTIES`` in the counties of
+    ``floor``, and ``ECOLOGY_USABLE_MIN`` usable ecology staff in those of ``ecology`` (the
+    bureaus the floor enlarged). The first staff by id who miss it are given it (no random draw,
+    so nothing else changes); bureaus that already have it are left as they are."""
+    if not floor and not ecology:
+        return staff
+    staff = staff.copy()
+    _, q_end = quarter_bounds(quarter)
+    usable = np.array(
+        staff["certificate_no"].ne("")
+        & ~staff["auxiliary"].astype(bool)
+        & staff["certificate_expiry"].gt(q_end.isoformat())
+    )
+    rows_of = dict(staff.groupby("agency_id").indices)
+    specs = [s.split(";") for s in staff["specialties"]]
+    col = {c: staff.columns.get_loc(c) for c in ("auxiliary", "certificate_no", "certificate_expiry")}
+    none = np.array([], dtype=np.int64)
+    for code in sorted(ecology):
+        rows = np.sort(rows_of.get(f"ST{code}", none))
+        for i in rows[~usable[rows]][: max(0, ECOLOGY_USABLE_MIN - int(usable[rows].sum()))]:
+            iid = staff["inspector_id"].iat[i]
+            staff.iat[i, col["auxiliary"]] = False
+            staff.iat[i, col["certificate_no"]] = f"{code[:2]}2020{code[2:]}{iid[-4:]}"
+            staff.iat[i, col["certificate_expiry"]] = f"{q_end.year + 2}-12-31"
+            usable[i] = True
+    for code in sorted(floor):
+        rows = np.sort(rows_of.get(f"SJ{code}", none))
+        rows = rows[usable[rows]]
+        for spec in DENSE_SPECIALTIES:
+            lacking = SPECIALTY_MIN - sum(spec in specs[i] for i in rows)
+            for i in [i for i in rows if spec not in specs[i]][: max(0, lacking)]:
+                specs[i] = [s for s in MARKET_SPECIALTIES if s in specs[i] or s == spec]
+    staff["specialties"] = [";".join(x) for x in specs]
+    return staff
+
+
+def _pace_limited_staff(staff: pd.DataFrame, leave: pd.DataFrame, quarter: str) -> pd.DataFrame:
+    """For a busy plan (see :func:`_busy`): an inspector held to one visit a day, or whose
+    certificate expires within the quarter, gets a quarterly cap of at most ``PACE`` x their
+    daily cap x working days (certificate valid, off leave). Otherwise staffing fills them to
+    their daily cap on nearly every working day they have, and the dates cannot give each of
+    those visits a day the other team member is free. No random draw."""
+    q_start, q_end = quarter_bounds(quarter)
+    work = np.array(_workdays(q_start, q_end), dtype="datetime64[D]")
+    daily1 = staff["daily_cap"].astype(str).eq("1").to_numpy()
+    expiring = staff["certificate_expiry"].between(q_start.isoformat(), q_end.isoformat()).to_numpy()
+    pick = np.flatnonzero((daily1 | expiring) & staff["certificate_no"].ne("").to_numpy())
+    if not len(pick):
+        return staff
+    away = leave.groupby("inspector_id")[["start", "end"]].agg(list)
+    caps = staff["quarterly_cap"].astype(str).tolist()
+    for i in pick:
+        ok = work <= np.datetime64(staff["certificate_expiry"].iat[i])
+        iid = staff["inspector_id"].iat[i]
+        if iid in away.index:
+            for a, b in zip(away.at[iid, "start"], away.at[iid, "end"], strict=True):
+                ok &= ~((work >= np.datetime64(a)) & (work <= np.datetime64(b)))
+        limit = max(1, int(PACE * (1 if daily1[i] else POLICY_DAILY) * int(ok.sum())))
+        if caps[i] in ("", "nan", "<NA>") or int(caps[i]) > limit:
+            caps[i] = str(limit)
+    return staff.assign(quarterly_cap=caps)
 
 
 def _leave(inspectors: pd.DataFrame, quarter: str, rng: np.random.Generator) -> pd.DataFrame:
@@ -649,9 +776,12 @@ def _workdays(start: dt.date, end: dt.date) -> list[dt.date]:
     return [d for d in days if is_work(d)]
 
 
-def capacities(inspectors: pd.DataFrame, leave: pd.DataFrame, quarter: str) -> pd.Series:
+def capacities(
+    inspectors: pd.DataFrame, leave: pd.DataFrame, quarter: str, quarterly_cap: int = POLICY_CAP
+) -> pd.Series:
     """Visits each inspector can make in the quarter: 0 without a valid certificate or when
-    auxiliary, else min(quarterly cap, daily cap x certified working days off leave)."""
+    auxiliary, else min(quarterly cap, daily cap x certified working days off leave); the
+    quarterly cap is the inspector's own or else the plan's ``quarterly_cap``."""
     q_start, q_end = quarter_bounds(quarter)
     work = _workdays(q_start, q_end)
     away: dict[str, set[dt.date]] = {}
@@ -669,7 +799,8 @@ def capacities(inspectors: pd.DataFrame, leave: pd.DataFrame, quarter: str) -> p
         expiry = dt.date.fromisoformat(r.certificate_expiry) if r.certificate_expiry else q_end
         off = away.get(r.inspector_id, set())
         n_days = sum(1 for d in work if d <= expiry and d not in off)
-        q = int(r.quarterly_cap) if str(r.quarterly_cap).strip() not in ("", "nan", "<NA>") else POLICY_CAP
+        own = str(r.quarterly_cap).strip() not in ("", "nan", "<NA>")
+        q = int(r.quarterly_cap) if own else quarterly_cap
         dcap = int(r.daily_cap) if str(r.daily_cap).strip() not in ("", "nan", "<NA>") else POLICY_DAILY
         caps[r.inspector_id] = min(q, dcap * n_days)
     return pd.Series(caps, dtype=np.int64)
@@ -726,8 +857,18 @@ def _fit(
     return _Fit(industries, ratio, None, visits, key)
 
 
-def _windows(quarter: str) -> dict[str, tuple[dt.date, dt.date]]:
+def _busy(quarter: str, tightness: float, quarterly_cap: int) -> bool:
+    """True when an inspector is expected to make more than one visit per working day
+    (tightness x quarterly cap > working days of the quarter): with the daily cap at 2, shorter
+    windows then leave too few shared free days for the teams, so every window is the quarter."""
     qs, qe = quarter_bounds(quarter)
+    return tightness * quarterly_cap > len(_workdays(qs, qe))
+
+
+def _windows(quarter: str, whole_quarter: bool = False) -> dict[str, tuple[dt.date, dt.date]]:
+    qs, qe = quarter_bounds(quarter)
+    if whole_quarter:
+        return dict.fromkeys(("province", "city", "food", "se", "joint"), (qs, qe))
 
     def workday_on_or_after(d: dt.date) -> dt.date:
         while d.weekday() >= 5:
@@ -750,23 +891,33 @@ def _build_plan(
     summary: pd.DataFrame,
     quarter: str,
     tightness: float,
+    quarterly_cap: int = POLICY_CAP,
+    province_staffing: str = "local",
 ) -> tuple[dict, dict[str, int], float]:
     """A quarterly plan whose expected inspector-visits / eligible capacity ~ ``tightness``.
 
-    Returns the plan mapping, the expected visits per task and the expected tightness.
+    With ``province_staffing`` ``delegated`` the province and city tasks are staffed by the
+    county bureaus alone, so their visits are fitted to the county bureaus' capacity and the
+    province and city staff count for nothing. Returns the plan mapping, the expected visits
+    per task and the expected tightness.
     """
     cap_by_agency = caps.groupby(inspectors.set_index("inspector_id")["agency_id"]).sum()
+    delegated = province_staffing == "delegated"
 
     def cap(a: str) -> float:
         return float(cap_by_agency.get(a, 0))
 
+    def upper(a: str) -> float:
+        """Capacity of a province or city market bureau that its tasks can use."""
+        return 0.0 if delegated else cap(a)
+
     t = tightness
     market_total = (
-        cap("SJ130000")
-        + sum(cap(f"SJ{c}") for c, *_ in geo.cities)
+        upper("SJ130000")
+        + sum(upper(f"SJ{c}") for c, *_ in geo.cities)
         + sum(cap(f"SJ{c.code}") for c in geo.counties)
     )
-    win = _windows(quarter)
+    win = _windows(quarter, _busy(quarter, tightness, quarterly_cap))
     tasks: list[dict] = []
     expected: dict[str, int] = {}
 
@@ -784,7 +935,13 @@ def _build_plan(
         tasks.append(entry)
         expected[task_id] = fit.visits
 
-    # Province task (drugs), staffed locally across the province.
+    # Province task (drugs), staffed locally (or by the county bureaus alone) across the province.
+    by_county = dict(tuple(summary.groupby("region_code"))) if len(summary) else {}
+
+    def in_county(code: str) -> pd.DataFrame:
+        """The summary rows of one county (what _pop would select from the whole summary)."""
+        return by_county.get(code, summary.iloc[:0])
+
     prov_fit = _fit(summary, "13", POP_PROVINCE, PROVINCE_SHARE * t * market_total / TEAM, "province")
     task(
         "T130000-D",
@@ -794,17 +951,16 @@ def _build_plan(
         prov_fit,
         items=["I-004"],
         specialty="drugs",
-        staffing="local",
+        staffing=province_staffing,
     )
     prov_visits = {c.code: 0.0 for c in geo.counties}
-    _, tot = _pop(summary, "13", prov_fit.industries, "province")
     for c in geo.counties:
-        key, sizes = _pop(summary, c.code, prov_fit.industries, "province")
+        key, sizes = _pop(in_county(c.code), c.code, prov_fit.industries, "province")
         prov_visits[c.code] = key + sum((prov_fit.ratio or {}).get(k, 0) * n for k, n in sizes.items())
 
     for code, cname, _, _ in geo.cities:
         counties = [c for c in geo.counties if c.city_code == code]
-        city_cap = cap(f"SJ{code}") + sum(cap(f"SJ{c.code}") for c in counties)
+        city_cap = upper(f"SJ{code}") + sum(cap(f"SJ{c.code}") for c in counties)
         city_fit = _fit(summary, code[:4], POP_CITY, CITY_SHARE * t * city_cap / TEAM, "city")
         task(
             f"T{code}-F",
@@ -814,25 +970,25 @@ def _build_plan(
             city_fit,
             items=["I-002"],
             specialty="food",
-            staffing="local",
+            staffing=province_staffing,
         )
         pop_city = sum(c.enterprises for c in counties) or 1
         for c in counties:
-            key, sizes = _pop(summary, c.code, city_fit.industries, "city")
+            key, sizes = _pop(in_county(c.code), c.code, city_fit.industries, "city")
             city_visits = key + sum((city_fit.ratio or {}).get(k, 0) * n for k, n in sizes.items())
-            share = cap(f"SJ{c.code}") + cap(f"SJ{code}") * c.enterprises / pop_city
-            share += cap("SJ130000") * c.enterprises / max(1, sum(x.enterprises for x in geo.counties))
+            share = cap(f"SJ{c.code}") + upper(f"SJ{code}") * c.enterprises / pop_city
+            share += upper("SJ130000") * c.enterprises / max(1, sum(x.enterprises for x in geo.counties))
             eco = cap(f"ST{c.code}")
-            key0, sizes0 = _pop(summary, c.code, POP_JOINT[0], "county")
+            key0, sizes0 = _pop(in_county(c.code), c.code, POP_JOINT[0], "county")
             joint_target = min(t * eco, key0 + JOINT_MAX_RATIO * sum(sizes0.values()))
-            joint_fit = _fit(summary, c.code, POP_JOINT, joint_target, "county")
+            joint_fit = _fit(in_county(c.code), c.code, POP_JOINT, joint_target, "county")
             # Ecology capacity the joint task leaves unused goes to the market tasks, within limits.
             market_slots = t * share + max(0.0, t * eco - joint_fit.visits)
             market_slots = min(market_slots, max(t, min(0.95, t + 0.05)) * share)
             rest = (market_slots - joint_fit.visits) / TEAM - prov_visits[c.code] - city_visits
             rest = max(rest, 4.0)
-            food_fit = _fit(summary, c.code, POP_FOOD, FOOD_SHARE * rest, "county")
-            se_fit = _fit(summary, c.code, POP_SE, rest - food_fit.visits, "county", by_count=True)
+            food_fit = _fit(in_county(c.code), c.code, POP_FOOD, FOOD_SHARE * rest, "county")
+            se_fit = _fit(in_county(c.code), c.code, POP_SE, rest - food_fit.visits, "county", by_count=True)
             task(
                 f"T{c.code}-F",
                 f"{c.name}食品经营单位双随机抽查",
@@ -865,9 +1021,10 @@ def _build_plan(
                 staffing="lead",
             )
 
-    eligible_agencies = {a for a in cap_by_agency.index if a.startswith("SJ")} | {
-        f"ST{c.code}" for c in geo.counties
-    }
+    county_market = {f"SJ{c.code}" for c in geo.counties}
+    eligible_agencies = {
+        a for a in cap_by_agency.index if a.startswith("SJ") and (not delegated or a in county_market)
+    } | {f"ST{c.code}" for c in geo.counties}
     denominator = float(sum(cap(a) for a in eligible_agencies))
     total_visits = sum(expected.values())
     achieved = TEAM * total_visits / denominator if denominator else float("inf")
@@ -877,7 +1034,7 @@ def _build_plan(
             "lookback_days": LOOKBACK,
             "max_visits_per_enterprise": 1,
             "team_size": TEAM,
-            "quarterly_cap": POLICY_CAP,
+            "quarterly_cap": quarterly_cap,
             "daily_cap": POLICY_DAILY,
             "rotation": True,
         },
@@ -893,7 +1050,9 @@ class _PlanDumper(yaml.SafeDumper):
         return True
 
 
-def _plan_text(plan: dict, expected: dict[str, int], achieved: float, tightness: float) -> str:
+def _plan_text(
+    plan: dict, expected: dict[str, int], achieved: float, tightness: float, notes: tuple[str, ...] = ()
+) -> str:
     per_task = ", ".join(f"{k} {v}" for k, v in expected.items())
     if len(expected) > 12:
         per_task = ", ".join(f"{k} {v}" for k, v in list(expected.items())[:12]) + ", ..."
@@ -901,7 +1060,7 @@ def _plan_text(plan: dict, expected: dict[str, int], achieved: float, tightness:
         f"# Generated by data.generate: {len(plan['tasks'])} tasks, about {sum(expected.values())} visits\n"
         f"# ({per_task});\n"
         f"# expected inspector-visits / eligible capacity = {achieved:.3f} (asked {tightness}).\n"
-    )
+    ) + "".join(f"# {n}\n" for n in notes)
     body = yaml.dump(plan, Dumper=_PlanDumper, sort_keys=False, allow_unicode=True, width=120)
     return head + body
 
@@ -987,17 +1146,26 @@ def _generate(
     sink: Callable[[pd.DataFrame, pd.DataFrame], None],
     inspector_counts: Callable[[Geography], dict[str, int]] | None = None,
     geography: Geography | None = None,
+    pace_limit: bool = False,
+    floor_every_county: bool = False,
 ) -> _Parts:
-    """Generate a registry, passing each county's (enterprises, history) to ``sink``."""
+    """Generate a registry, passing each county's (enterprises, history) to ``sink``;
+    ``pace_limit``: the plan will be busy (:func:`_pace_limited_staff`); ``floor_every_county``:
+    every county gets the staffing floor, not only the dense ones (:func:`_staff_floor`)."""
     root = np.random.SeedSequence(seed)
     rng = np.random.Generator(np.random.PCG64(root.spawn(1)[0]))
     geo = geography or _geography(cities, counties_per_city, enterprises, rng)
     agencies = _agencies(geo)
-    counts = inspector_counts(geo) if inspector_counts else _inspector_counts(geo, inspectors)
+    floor = frozenset() if inspector_counts else _floor_counties(geo, floor_every_county)
+    counts = inspector_counts(geo) if inspector_counts else _inspector_counts(geo, inspectors, floor)
     staff = _inspectors(agencies, counts, quarter, rng)
+    if inspector_counts is None:
+        staff = _staff_floor(staff, quarter, floor, _ecology_raised(geo, inspectors, floor))
     active_staff = staff[~staff["auxiliary"]]
     by_agency = {a: g["inspector_id"].to_numpy().astype(str) for a, g in active_staff.groupby("agency_id")}
     leave = _leave(staff, quarter, rng)
+    if pace_limit:
+        staff = _pace_limited_staff(staff, leave, quarter)
 
     # Inspectors with a former employer / a relative's id / a declared conflict: draw
     # which ones now, fill the references from their county's enterprises below.
@@ -1059,13 +1227,31 @@ def generate_registry(
     seed: int = 0,
     tightness: float = 0.7,
     fmt: str = "csv",
+    quarterly_cap: int = POLICY_CAP,
+    province_staffing: str = "local",
 ) -> Path:
     """Write a synthetic registry (7 tables, ``fmt`` ``csv`` or ``parquet``) and ``plan.yaml``
-    into ``out_dir``; the same arguments always give byte-identical files."""
+    into ``out_dir``; the same arguments always give byte-identical files.
+
+    ``quarterly_cap`` is the plan's policy cap (visits per inspector per quarter; the daily cap
+    stays 2), which the plan's fit to ``tightness`` uses too. ``province_staffing`` is the
+    staffing of the province and city tasks: ``local`` or ``delegated`` (属地实施: the county
+    bureau holding the enterprise staffs the visit; every county bureau then gets the staffing
+    floor, see ``DENSE_COUNTY``). A busy plan (tightness x quarterly_cap above the quarter's
+    working days) has whole-quarter windows and paced part-timers (:func:`_pace_limited_staff`).
+    Raises :class:`GenerateError` (a ValueError) for arguments it cannot use."""
     if fmt not in ("csv", "parquet"):
-        raise ValueError(f"fmt must be 'csv' or 'parquet', got {fmt!r}")
+        raise GenerateError(f"fmt must be 'csv' or 'parquet', got {fmt!r}")
     if not 0 < tightness:
-        raise ValueError("tightness must be positive")
+        raise GenerateError("tightness must be positive")
+    if (
+        isinstance(quarterly_cap, bool)
+        or not isinstance(quarterly_cap, int | np.integer)
+        or quarterly_cap < 1
+    ):
+        raise GenerateError(f"quarterly_cap must be a whole number of at least 1, got {quarterly_cap!r}")
+    if province_staffing not in PROVINCE_STAFFING:
+        raise GenerateError(f"province_staffing must be 'local' or 'delegated', got {province_staffing!r}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     ext = "." + fmt
@@ -1077,7 +1263,18 @@ def generate_registry(
         if len(hist):
             hist_sink.write(hist)
 
-    parts = _generate(enterprises, inspectors, cities, counties_per_city, quarter, seed, sink)
+    busy = _busy(quarter, tightness, quarterly_cap)
+    parts = _generate(
+        enterprises,
+        inspectors,
+        cities,
+        counties_per_city,
+        quarter,
+        seed,
+        sink,
+        pace_limit=busy,
+        floor_every_county=province_staffing == "delegated",
+    )
     ent_sink.close(list(ENTERPRISE_SCHEMA.names))
     hist_sink.close(list(HISTORY_SCHEMA.names))
     _write_table(parts.agencies, out / f"agencies{ext}")
@@ -1085,11 +1282,27 @@ def generate_registry(
     _write_table(parts.conflicts, out / f"conflicts{ext}")
     _write_table(parts.leave, out / f"leave{ext}")
     _write_table(_items_frame(), out / f"items{ext}")
-    caps = capacities(parts.inspectors, parts.leave, quarter)
+    caps = capacities(parts.inspectors, parts.leave, quarter, quarterly_cap)
     plan, expected, achieved = _build_plan(
-        parts.geo, parts.inspectors, caps, parts.summary, quarter, tightness
+        parts.geo, parts.inspectors, caps, parts.summary, quarter, tightness, quarterly_cap, province_staffing
     )
-    (out / "plan.yaml").write_text(_plan_text(plan, expected, achieved, tightness), encoding="utf-8")
+    notes = []
+    if province_staffing == "delegated":
+        notes.append(
+            "province and city tasks delegated (属地实施): staffed and counted by the county bureaus."
+        )
+    if busy:
+        days = len(_workdays(*quarter_bounds(quarter)))
+        notes.append(
+            f"busy: about {tightness * quarterly_cap:.0f} visits per inspector in {days} working days, "
+            "so every window is the whole quarter"
+        )
+        notes.append(
+            f"and part-timers (daily cap 1) and expiring certificates are capped at {PACE:.0%} of their days."
+        )
+    (out / "plan.yaml").write_text(
+        _plan_text(plan, expected, achieved, tightness, tuple(notes)), encoding="utf-8"
+    )
     return out
 
 
@@ -1479,37 +1692,66 @@ def build_sample(out_dir: str | Path = SAMPLE_DIR) -> Path:
 # --------------------------------------------------------------------------- command line
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m data.generate", description=__doc__.splitlines()[0])
+def add_generate_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The options of ``python -m data.generate`` and ``randinspect generate`` (one definition)."""
     parser.add_argument(
-        "out_dir", nargs="?", help="folder to write (default for --sample: data/sample_county)"
+        "out_dir", nargs="?", type=Path, help="folder to write (default for --sample: data/sample_county)"
     )
     parser.add_argument("--sample", action="store_true", help="build the bundled sample county")
     parser.add_argument("--enterprises", type=int, default=50_000)
-    parser.add_argument("--inspectors", type=int, default=240)
+    parser.add_argument("--inspectors", type=int, default=240, help="about this many (all agencies)")
     parser.add_argument("--cities", type=int, default=1)
     parser.add_argument("--counties-per-city", type=int, default=1)
     parser.add_argument("--quarter", default="2026Q1")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--tightness", type=float, default=0.7)
-    parser.add_argument("--fmt", choices=("csv", "parquet"), default="csv")
-    args = parser.parse_args(argv)
+    parser.add_argument(
+        "--tightness", type=float, default=0.7, help="expected inspector-visits / eligible capacity"
+    )
+    parser.add_argument("--format", "--fmt", dest="fmt", choices=("csv", "parquet"), default="csv")
+    parser.add_argument(
+        "--quarterly-cap",
+        type=int,
+        default=POLICY_CAP,
+        help=f"the plan's policy: visits per inspector per quarter (default {POLICY_CAP})",
+    )
+    parser.add_argument(
+        "--province-staffing",
+        choices=PROVINCE_STAFFING,
+        default="local",
+        help="staffing of the province and city tasks; delegated (属地实施): the county bureau",
+    )
+    return parser
+
+
+def generate_from_args(args: argparse.Namespace) -> Path:
+    """Run what :func:`add_generate_arguments`' options ask for; the folder written.
+    Raises GenerateError (a ValueError) for a bad combination (no folder without --sample, bad numbers)."""
     if args.sample:
-        path = build_sample(args.out_dir or SAMPLE_DIR)
-    elif not args.out_dir:
-        parser.error("give OUT_DIR or --sample")
-    else:
-        path = generate_registry(
-            args.out_dir,
-            enterprises=args.enterprises,
-            inspectors=args.inspectors,
-            cities=args.cities,
-            counties_per_city=args.counties_per_city,
-            quarter=args.quarter,
-            seed=args.seed,
-            tightness=args.tightness,
-            fmt=args.fmt,
-        )
+        return build_sample(args.out_dir or SAMPLE_DIR)
+    if not args.out_dir:
+        raise GenerateError("give OUT_DIR or --sample")
+    return generate_registry(
+        args.out_dir,
+        enterprises=args.enterprises,
+        inspectors=args.inspectors,
+        cities=args.cities,
+        counties_per_city=args.counties_per_city,
+        quarter=args.quarter,
+        seed=args.seed,
+        tightness=args.tightness,
+        fmt=args.fmt,
+        quarterly_cap=args.quarterly_cap,
+        province_staffing=args.province_staffing,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m data.generate", description=__doc__.splitlines()[0])
+    args = add_generate_arguments(parser).parse_args(argv)
+    try:
+        path = generate_from_args(args)
+    except GenerateError as exc:
+        parser.error(str(exc))
     print(path)
     return 0
 

@@ -534,15 +534,9 @@ def build_parser() -> argparse.ArgumentParser:
     verify = sub.add_parser("verify", help="re-run from the manifest; exit 0 only if identical")
     verify.add_argument("out", type=Path)
     gen = sub.add_parser("generate", help="write a synthetic registry and plan")
-    gen.add_argument("out", type=Path)
-    gen.add_argument("--enterprises", type=int, default=50_000)
-    gen.add_argument("--inspectors", type=int, default=240)
-    gen.add_argument("--cities", type=int, default=1)
-    gen.add_argument("--counties-per-city", type=int, default=1)
-    gen.add_argument("--quarter", default="2026Q1")
-    gen.add_argument("--seed", type=int, default=0)
-    gen.add_argument("--tightness", type=float, default=0.7)
-    gen.add_argument("--format", choices=["csv", "xlsx", "parquet"], default="csv")
+    from data.generate import add_generate_arguments
+
+    add_generate_arguments(gen)
     sv = sub.add_parser("serve", help="run the web service (API and its documentation at /docs)")
     sv.add_argument("--host", default="127.0.0.1")
     sv.add_argument("--port", type=int, default=8000)
@@ -595,19 +589,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "user":
             return cmd_user_add(args.name, args.role, args.password_stdin)
         if args.command == "generate":
-            from data.generate import generate_registry
+            from data.generate import GenerateError, generate_from_args
 
-            path = generate_registry(
-                args.out,
-                enterprises=args.enterprises,
-                inspectors=args.inspectors,
-                cities=args.cities,
-                counties_per_city=args.counties_per_city,
-                quarter=args.quarter,
-                seed=args.seed,
-                tightness=args.tightness,
-                fmt=args.format,
-            )
+            try:
+                path = generate_from_args(args)
+            except GenerateError as exc:
+                print(f"bad input: {exc}", file=sys.stderr)
+                return 2
             print(f"registry and plan written to {path}")
             return 0
     except InputError as exc:

@@ -24,6 +24,11 @@ from dataclasses import dataclass, field
 import numpy as np
 from ortools.sat.python import cp_model
 
+try:  # numba compiles the greedy's loop; without it the same code runs as plain Python.
+    from numba import njit
+except ImportError:  # pragma: no cover
+    njit = None
+
 from solver.status import SolveStatus
 
 NEAR_KM = 5.0  # visits closer than this are worth putting on one day
@@ -100,38 +105,98 @@ def near_pairs(problem: DateProblem) -> list[tuple[int, int]]:
     return sorted(pairs)
 
 
-def greedy_dates(problem: DateProblem) -> list[int]:
-    """A feasible-if-possible schedule: most constrained visit first, least loaded day,
-    next to a nearby visit of the same inspector when one is there."""
-    n_insp = len(problem.daily_cap)
-    load = np.zeros((n_insp, problem.n_days), dtype=np.int64)
-    total = np.zeros(problem.n_days, dtype=np.int64)
-    days = [-1] * len(problem.visit_days)
-    partners: dict[int, set[int]] = {}
-    for v, w in near_pairs(problem):
-        partners.setdefault(v, set()).add(w)
-        partners.setdefault(w, set()).add(v)
-    order = sorted(range(len(problem.visit_days)), key=lambda v: (len(problem.visit_days[v]), v))
+def _greedy_core(n_days, vd_ptr, vd, vm_ptr, vm, daily_cap, pr_ptr, pr, order):  # noqa: C901 - one tight loop
+    n_insp = len(daily_cap)
+    load = np.zeros((n_insp, n_days), dtype=np.int64)
+    total = np.zeros(n_days, dtype=np.int64)
+    days = np.full(len(vd_ptr) - 1, -1, dtype=np.int64)
+    near = np.zeros(n_days, dtype=np.bool_)
     for v in order:
-        members = problem.visit_members[v]
-        best, best_score = -1, None
-        near_days = {days[w] for w in partners.get(v, ()) if days[w] >= 0}
-        for d in problem.visit_days[v]:
-            d = int(d)
-            if any(load[i, d] >= problem.daily_cap[i] for i in members):
+        for k in range(pr_ptr[v], pr_ptr[v + 1]):
+            if days[pr[k]] >= 0:
+                near[days[pr[k]]] = True
+        best = -1
+        b0 = b1 = b2 = 0
+        for k in range(vd_ptr[v], vd_ptr[v + 1]):
+            d = vd[k]
+            ok = True
+            busiest = 0
+            for j in range(vm_ptr[v], vm_ptr[v + 1]):
+                i = vm[j]
+                if load[i, d] >= daily_cap[i]:
+                    ok = False
+                    break
+                if load[i, d] > busiest:
+                    busiest = load[i, d]
+            if not ok:
                 continue
-            score = (0 if d in near_days else 1, int(max(load[i, d] for i in members)), int(total[d]), d)
-            if best_score is None or score < best_score:
-                best, best_score = d, score
+            s0 = 0 if near[d] else 1
+            # the smallest (next to a partner, busiest member's load, day's total, day)
+            if (
+                best < 0
+                or s0 < b0
+                or (s0 == b0 and busiest < b1)
+                or (s0 == b0 and busiest == b1 and total[d] < b2)
+                or (s0 == b0 and busiest == b1 and total[d] == b2 and d < best)
+            ):
+                best, b0, b1, b2 = d, s0, busiest, total[d]
+        for k in range(pr_ptr[v], pr_ptr[v + 1]):
+            if days[pr[k]] >= 0:
+                near[days[pr[k]]] = False
         if best >= 0:
             days[v] = best
             total[best] += 1
-            for i in members:
-                load[i, best] += 1
+            for j in range(vm_ptr[v], vm_ptr[v + 1]):
+                load[vm[j], best] += 1
     return days
 
 
-def build_model(problem: DateProblem, hint: list[int]) -> tuple[cp_model.CpModel, Variables]:
+_greedy_compiled = njit(cache=True)(_greedy_core) if njit is not None else None
+
+
+def _csr(rows: list) -> tuple[np.ndarray, np.ndarray]:
+    ptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    ptr[1:] = np.cumsum([len(r) for r in rows])
+    flat = np.concatenate([np.asarray(r, dtype=np.int64) for r in rows]) if rows else np.zeros(0, np.int64)
+    return ptr, flat.astype(np.int64)
+
+
+def greedy_dates(
+    problem: DateProblem, pairs: list[tuple[int, int]] | None = None, compiled: bool = True
+) -> list[int]:
+    """A feasible-if-possible schedule: most constrained visit first, least loaded day,
+    next to a nearby visit of the same inspector when one is there. (Compiled with numba
+    when it is installed; the plain-Python run of the same code gives the same days.)"""
+    n = len(problem.visit_days)
+    if n == 0:
+        return []
+    partners: list[list[int]] = [[] for _ in range(n)]
+    for v, w in near_pairs(problem) if pairs is None else pairs:
+        partners[v].append(w)
+        partners[w].append(v)
+    vd_ptr, vd = _csr(problem.visit_days)
+    vm_ptr, vm = _csr(problem.visit_members)
+    pr_ptr, pr = _csr(partners)
+    lengths = np.diff(vd_ptr)
+    order = np.lexsort((np.arange(n), lengths))
+    core = _greedy_compiled if (compiled and _greedy_compiled is not None) else _greedy_core
+    days = core(
+        np.int64(problem.n_days),
+        vd_ptr,
+        vd,
+        vm_ptr,
+        vm,
+        np.asarray(problem.daily_cap, dtype=np.int64),
+        pr_ptr,
+        pr,
+        order,
+    )
+    return [int(d) for d in days]
+
+
+def build_model(
+    problem: DateProblem, hint: list[int], pairs: list[tuple[int, int]] | None = None
+) -> tuple[cp_model.CpModel, Variables]:
     """Variables, constraints (window, availability, daily caps) and objective (togetherness)."""
     model = cp_model.CpModel()
     day = [
@@ -151,7 +216,7 @@ def build_model(problem: DateProblem, hint: list[int]) -> tuple[cp_model.CpModel
         elif len(ivs) > cap:
             model.add_cumulative(ivs, [1] * len(ivs), cap)
     together: dict[tuple[int, int], cp_model.IntVar] = {}
-    for v, w in near_pairs(problem):
+    for v, w in near_pairs(problem) if pairs is None else pairs:
         z = model.new_bool_var(f"z_{v}_{w}")
         model.add(day[v] == day[w]).only_enforce_if(z)
         together[(v, w)] = z
@@ -170,14 +235,14 @@ def solve_dates(
     """The greedy schedule when it places every visit (unless ``polish``); otherwise CP-SAT,
     hinted with it, repairs it. CP-SAT runs reproducibly: one worker, fixed seed, deterministic
     time limit."""
-    hint = greedy_dates(problem)
     if not problem.visit_days:
         return DateResult(SolveStatus.OPTIMAL, [])
+    pairs = near_pairs(problem)
+    hint = greedy_dates(problem, pairs)
     if not polish and min(hint) >= 0:
-        pairs = near_pairs(problem)
         together = sum(1 for v, w in pairs if hint[v] == hint[w])
         return DateResult(SolveStatus.FEASIBLE, hint, together, {"method": "greedy", "pairs": len(pairs)})
-    model, var = build_model(problem, hint)
+    model, var = build_model(problem, hint, pairs)
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = seed % (2**31)
