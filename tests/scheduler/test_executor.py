@@ -23,7 +23,7 @@ from scheduler.outputs import write_outputs
 from scheduler.pipeline import date_parts, run_plan
 from scheduler.staffing import build_lottery, draw_teams, eligibility, find_parts
 
-SEED = "s"
+SEED = "parts-seed"
 
 
 @pytest.fixture(scope="module")
@@ -35,11 +35,10 @@ def province(tmp_path_factory) -> tuple[Path, Path]:
         cities=2,
         counties_per_city=2,
         seed=3,
+        province_staffing="delegated",
     )
-    plan = d / "plan_delegated.yaml"
-    text = (d / "plan.yaml").read_text(encoding="utf-8")
-    assert "staffing: local" in text
-    plan.write_text(text.replace("staffing: local", "staffing: delegated"), encoding="utf-8")
+    plan = d / "plan.yaml"
+    assert "staffing: delegated" in plan.read_text(encoding="utf-8")
     return d, plan
 
 

@@ -16,7 +16,9 @@ def problem(n_visits=30, n_days=10, cap=2, seed=0):
     return DateProblem(n_days, days, members, np.full(6, cap), xy)
 
 
-@pytest.mark.parametrize("solve", [greedy_dates, lambda p: solve_dates(p, seed=3, deterministic_time=0.3, polish=True).days])
+@pytest.mark.parametrize(
+    "solve", [greedy_dates, lambda p: solve_dates(p, seed=3, deterministic_time=0.3, polish=True).days]
+)
 def test_days_are_allowed_and_daily_caps_hold(solve):
     p = problem()
     days = solve(p)
@@ -49,3 +51,20 @@ def test_cp_sat_repairs_what_greedy_cannot_place():
 def test_a_visit_without_allowed_day_names_its_index():
     with pytest.raises(ValueError, match="visit 1: no allowed day"):
         DateProblem(3, [np.array([0]), np.array([], dtype=int)], [[0], [1]], np.full(2, 1), np.zeros((2, 2)))
+
+
+def test_compiled_greedy_gives_the_plain_python_days():
+    rng = np.random.default_rng(5)
+    for _ in range(5):
+        n_visits, n_insp, n_days = 200, 15, 30
+        days = [
+            np.sort(rng.choice(n_days, size=int(rng.integers(1, 10)), replace=False)) for _ in range(n_visits)
+        ]
+        members = [[int(i) for i in rng.choice(n_insp, size=2, replace=False)] for _ in range(n_visits)]
+        p = DateProblem(n_days, days, members, rng.integers(1, 3, n_insp), rng.random((n_visits, 2)) * 8)
+        compiled = greedy_dates(p)
+        assert compiled == greedy_dates(p, compiled=False)
+        placed = [d for d in compiled if d >= 0]
+        assert len(placed) > n_visits // 2
+        for v, d in enumerate(compiled):
+            assert d < 0 or d in days[v]
