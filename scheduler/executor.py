@@ -75,8 +75,38 @@ class ProcessExecutor:
         self._pool.shutdown()
 
 
+PINNED = ("randinspect", "ortools", "numpy", "scipy", "numba")  # what decides a part's result
+
+
+def versions() -> dict[str, str]:
+    """Versions of the packages whose code computes a part (and Python's)."""
+    import platform
+    from importlib import metadata
+
+    out = {"python": platform.python_version()}
+    for name in PINNED:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "missing"
+    return out
+
+
+def version_mismatches(here: dict[str, str], workers: dict[str, dict[str, str]]) -> list[str]:
+    """One line per worker whose versions differ from ``here``."""
+    out = []
+    for worker, theirs in sorted(workers.items()):
+        differ = [f"{k} {theirs.get(k)} (here {v})" for k, v in here.items() if theirs.get(k) != v]
+        if differ:
+            out.append(f"Dask worker {worker} runs other versions: {', '.join(differ)}")
+    return out
+
+
 class DaskExecutor:
-    """Parts run on an existing Dask cluster (``distributed`` scheduler at ``address``)."""
+    """Parts run on an existing Dask cluster (``distributed`` scheduler at ``address``).
+
+    Every worker must run the same versions of randinspect and the libraries that compute a
+    part (``PINNED``), or the results could differ from a local run: checked on connecting."""
 
     def __init__(self, address: str):
         try:
@@ -91,6 +121,10 @@ class DaskExecutor:
             1, sum(w.get("nthreads", 1) for w in self._client.scheduler_info()["workers"].values())
         )
         self.name = f"dask:{address}"
+        problems = version_mismatches(versions(), self._client.run(versions))
+        if problems:
+            self._client.close()
+            raise RuntimeError("; ".join(problems))
 
     def map(self, fn: Callable[..., Any], args: Sequence[tuple]) -> list[Any]:
         if not args:

@@ -217,3 +217,15 @@ def test_cli_refuses_an_unknown_executor(province, tmp_path):
     assert done.returncode == 2
     assert "--executor" in done.stderr and "threads" in done.stderr
     assert not out.exists()
+
+
+def test_dask_workers_with_other_versions_are_refused():
+    from scheduler.executor import version_mismatches, versions
+
+    here = versions()
+    assert here["randinspect"] != "missing" and here["ortools"] != "missing"
+    workers = {"tcp://10.0.0.2:4000": dict(here), "tcp://10.0.0.3:4000": {**here, "ortools": "0.0-other"}}
+    assert version_mismatches(here, workers) == [
+        f"Dask worker tcp://10.0.0.3:4000 runs other versions: ortools 0.0-other (here {here['ortools']})"
+    ]
+    assert version_mismatches(here, {"w": dict(here)}) == []
