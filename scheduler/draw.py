@@ -10,22 +10,35 @@ Rules (Hebei provincial opinion 2016; Xingtai action 2023; contract):
 - key-area (重点领域) enterprises: all drawn;
 - the rest, per risk-class stratum: ``round(ratio * N)`` (halves up) or a
   fixed count, the smallest keyed tickets (see :mod:`scheduler.tickets`).
+
+A task depends only on the draws of the tasks of its higher agencies, so the tasks go in waves
+(in practice one per level): within a wave the tickets of every stratum are hashed as
+independent parts (:func:`smallest_tickets`, a pure function of a stratum's credit codes) on
+an executor (:mod:`scheduler.executor`); the result is the same whatever runs them. The
+registry is held as plain arrays (credit codes as fixed-width bytes, the other columns as
+small integer codes), so millions of enterprises cost no Python object each.
 """
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+import hashlib
+from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 import pandas as pd
 
+from scheduler.executor import Executor, LocalExecutor
 from scheduler.plan import Plan, Task
 from scheduler.registry import Registry
 from scheduler.result import Selected, Stratum, TaskFrame
-from scheduler.tickets import tickets
+from scheduler.tables import byte_strings, row_hashes
 
 KEY_AREA = "key_area"
+HASH_BLOCK = 1 << 16  # codes per hashlib batch: bounds the Python objects alive at once
+PART_SIZE = 1 << 20  # a larger stratum is hashed as several parts (in parallel on an executor)
 
 
 def lookback_start(plan: Plan) -> dt.date:
@@ -50,24 +63,46 @@ def recent_history(plan: Plan, registry: Registry) -> pd.DataFrame:
     return h[(h["date"] >= start) & (h["date"] <= end)]
 
 
+def _factorized(s: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """(code per row, distinct values as str); a missing value becomes ``""``."""
+    codes, uniques = pd.factorize(s)
+    values = [str(u) for u in uniques]
+    if (codes < 0).any():
+        codes = np.where(codes < 0, len(values), codes)
+        values.append("")
+    return codes, values
+
+
 class EnterpriseIndex:
-    """Enterprises sorted by region code, so a jurisdiction is a slice, not a scan (a province
-    plan has hundreds of tasks over millions of rows)."""
+    """Enterprises grouped by region code, so a jurisdiction is a slice, not a scan (a province
+    plan has hundreds of tasks over millions of rows). Region, industry, risk class and status
+    are held as small integer codes over their distinct values."""
 
     def __init__(self, registry: Registry):
         ent = registry.enterprises
-        region = ent["region_code"].to_numpy().astype("U6")
-        self.order = np.argsort(region, kind="stable")
-        self.sorted_region = region[self.order]
-        self.active = (ent["status"].str.lower() == "active").to_numpy()
-        self.industry = ent["industry"].to_numpy().astype(str)
-        self.risk = ent["risk_class"].to_numpy().astype(str)
+        region, regions = _factorized(ent["region_code"])
+        by_name = sorted(range(len(regions)), key=regions.__getitem__)
+        rank = np.empty(len(regions), dtype=np.int64)
+        rank[by_name] = np.arange(len(regions))
+        key = rank[region]
+        self.order = np.argsort(key, kind="stable")
+        self.regions = [regions[k] for k in by_name]  # distinct region codes, sorted
+        self.bounds = np.concatenate([[0], np.cumsum(np.bincount(key, minlength=len(regions)))])
+        status, statuses = _factorized(ent["status"])
+        self.active = np.array([v.lower() == "active" for v in statuses], dtype=bool)[status]
+        self.industry, self.industries = _factorized(ent["industry"])
+        self.risk, self.risks = _factorized(ent["risk_class"])
 
     def rows(self, prefix: str) -> np.ndarray:
         """Row numbers (ascending) of the enterprises whose region code starts with ``prefix``."""
-        lo = np.searchsorted(self.sorted_region, prefix, side="left")
-        hi = np.searchsorted(self.sorted_region, prefix + "~", side="left")  # '~' sorts after digits
-        return np.sort(self.order[lo:hi])
+        lo = bisect.bisect_left(self.regions, prefix)
+        hi = bisect.bisect_left(self.regions, prefix + "~")  # '~' sorts after digits
+        return np.sort(self.order[self.bounds[lo] : self.bounds[hi]])
+
+    def risk_in(self, classes: Iterable[str]) -> np.ndarray:
+        """Per distinct risk class: is it one of ``classes``."""
+        wanted = set(classes)
+        return np.array([v in wanted for v in self.risks], dtype=bool)
 
 
 def population_rows(task: Task, registry: Registry, index: EnterpriseIndex) -> np.ndarray:
@@ -78,10 +113,11 @@ def population_rows(task: Task, registry: Registry, index: EnterpriseIndex) -> n
     rows = index.rows(prefix if prefix.startswith(lead.prefix) else lead.prefix)
     if prefix and not prefix.startswith(lead.prefix) and not lead.prefix.startswith(prefix):
         return rows[:0]
-    keep = index.active[rows] & np.isin(index.risk[rows], list(task.population.risk_classes))
+    keep = index.active[rows] & index.risk_in(task.population.risk_classes)[index.risk[rows]]
     if task.population.industries:
-        industry = index.industry[rows]
-        keep &= np.any([np.char.startswith(industry, i) for i in task.population.industries], axis=0)
+        prefixes = tuple(task.population.industries)
+        wanted = np.array([v.startswith(prefixes) for v in index.industries], dtype=bool)
+        keep &= wanted[index.industry[rows]]
     return rows[keep]
 
 
@@ -131,76 +167,249 @@ def frequency_capped(plan: Plan, hist: pd.DataFrame, positions: pd.Series, risk:
     return capped
 
 
-def draw(plan: Plan, registry: Registry, seed: str) -> tuple[list[Stratum], list[Selected], list[TaskFrame]]:
-    """Draw every task. Returns the strata, the selection rows and per-task counts."""
+def locate(codes: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Row in ``codes`` (fixed-width bytes, distinct) of each of ``wanted``; -1 where absent.
+    Sorts 64-bit hashes, not strings; equal hashes are confirmed byte for byte."""
+    out = np.full(len(wanted), -1, dtype=np.int64)
+    if not len(codes) or not len(wanted):
+        return out
+    width = codes.dtype.itemsize
+    fits = np.char.str_len(wanted) <= width
+    query = np.flatnonzero(fits)
+    wanted = wanted[query].astype(f"S{width}")
+    hashes = row_hashes(codes)
+    order = np.argsort(hashes)
+    hashes = hashes[order]
+    h = row_hashes(wanted)
+    by_hash = np.argsort(h)  # sorted queries: a cache-friendly search
+    lo, hi = np.empty(len(h), dtype=np.int64), np.empty(len(h), dtype=np.int64)
+    lo[by_hash] = np.searchsorted(hashes, h[by_hash], side="left")
+    hi[by_hash] = np.searchsorted(hashes, h[by_hash], side="right")
+    one = np.flatnonzero(hi - lo == 1)
+    rows = order[lo[one]]
+    same = codes[rows] == wanted[one]
+    out[query[one[same]]] = rows[same]
+    for k in np.flatnonzero(hi - lo > 1):  # a hash shared by several codes: compare each
+        for j in order[lo[k] : hi[k]]:
+            if codes[j] == wanted[k]:
+                out[query[k]] = j
+    return out
+
+
+def smallest_tickets(seed: str, task_id: str, codes: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``n`` enterprises of ``codes`` (UTF-8 bytes) with the smallest tickets
+    ``SHA-256(seed|task_id|code)``, ties (only between equal codes) broken by the code.
+
+    Returns their positions in ``codes``, in ticket order, and their tickets as rows of four
+    big-endian 64-bit words (the digest; ``ticket_hex`` spells it). A pure function of plain
+    arrays: an executor may run it anywhere. The first word alone picks the candidates; the
+    exact order is only sorted among them.
+    """
+    m = len(codes)
+    n = min(n, m)
+    if n <= 0:
+        return np.zeros(0, dtype=np.int64), np.zeros((0, 4), dtype=np.uint64)
+    prefix = f"{seed}|{task_id}|".encode()
+    sha = hashlib.sha256
+    words = np.empty((m, 4), dtype=np.uint64)
+    for start in range(0, m, HASH_BLOCK):
+        block = codes[start : start + HASH_BLOCK].tolist()
+        digests = b"".join([sha(prefix + c).digest() for c in block])
+        words[start : start + len(block)] = np.frombuffer(digests, dtype=">u8").reshape(-1, 4)
+    if n < m:
+        cut = np.partition(words[:, 0], n - 1)[n - 1]
+        candidates = np.flatnonzero(words[:, 0] <= cut)
+    else:
+        candidates = np.arange(m)
+    w = words[candidates]
+    order = np.lexsort((codes[candidates], w[:, 3], w[:, 2], w[:, 1], w[:, 0]))[:n]
+    return candidates[order], w[order]
+
+
+def ticket_hex(words: np.ndarray) -> list[str]:
+    """Tickets (rows of four 64-bit words) as 64 lowercase hex characters."""
+    return [bytes(row).hex() for row in words.astype(">u8")]
+
+
+def _parts(seed: str, task_id: str, codes: np.ndarray, n: int) -> list[tuple]:
+    """A stratum's hashing split into independent parts of at most :data:`PART_SIZE` codes."""
+    return [(seed, task_id, codes[s : s + PART_SIZE], n) for s in range(0, max(len(codes), 1), PART_SIZE)]
+
+
+def _merge(
+    codes: np.ndarray, starts: list[int], results: list[tuple[np.ndarray, np.ndarray]], n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The ``n`` smallest over the parts' own ``n`` smallest (each part's best hold the best)."""
+    if len(results) == 1:
+        return results[0]
+    pos = np.concatenate([start + p for start, (p, _) in zip(starts, results, strict=True)])
+    w = np.concatenate([w for _, w in results])
+    order = np.lexsort((codes[pos], w[:, 3], w[:, 2], w[:, 1], w[:, 0]))[:n]
+    return pos[order], w[order]
+
+
+def smallest_tickets_of_parts(parts: list[tuple]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """:func:`smallest_tickets` of several parts (one task for an executor)."""
+    return [smallest_tickets(*p) for p in parts]
+
+
+def _run(executor: Executor, jobs: list[tuple]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Every job's :func:`smallest_tickets`, in order: small jobs packed into batches of about
+    a quarter of a worker's share (fewer messages; packing changes no result)."""
+    if not jobs:
+        return []
+    target = sum(len(j[2]) for j in jobs) // (4 * max(1, executor.workers))
+    batches: list[list[tuple]] = [[]]
+    size = 0
+    for job in jobs:
+        if batches[-1] and size + len(job[2]) > target:
+            batches.append([])
+            size = 0
+        batches[-1].append(job)
+        size += len(job[2])
+    done = executor.map(smallest_tickets_of_parts, [(b,) for b in batches])
+    return [r for batch in done for r in batch]
+
+
+def waves(plan: Plan, registry: Registry) -> list[list[Task]]:
+    """The tasks in :func:`task_order`, cut where a task's higher agency has a task in the
+    current wave: no task of a wave depends on another's draw (in practice: one wave per level
+    and department)."""
+    out: list[list[Task]] = []
+    agencies: set[str] = set()
+    for task in task_order(plan, registry):
+        if not out or agencies.intersection(registry.ancestors(task.agency_id)):
+            out.append([])
+            agencies = set()
+        out[-1].append(task)
+        agencies.add(task.agency_id)
+    return out
+
+
+def _code(values: list[str], value: str) -> int:
+    """The code of ``value`` among ``values``; -1 (matches no row) when absent."""
+    return values.index(value) if value in values else -1
+
+
+class _Marks:
+    """A reusable mask over the registry's rows: which of ``rows`` are in ``sets``."""
+
+    def __init__(self, n: int):
+        self.mask = np.zeros(n, dtype=bool)
+
+    def member(self, rows: np.ndarray, sets: list[np.ndarray]) -> np.ndarray:
+        for s in sets:
+            self.mask[s] = True
+        out = self.mask[rows]
+        for s in sets:
+            self.mask[s] = False
+        return out
+
+
+def draw(
+    plan: Plan, registry: Registry, seed: str, executor: Executor | None = None
+) -> tuple[list[Stratum], list[Selected], list[TaskFrame]]:
+    """Draw every task. Returns the strata, the selection rows and per-task counts.
+
+    ``executor`` (:func:`scheduler.executor.make_executor`; default: in this process) hashes
+    the tickets of each wave's strata; the result does not depend on it."""
     ent = registry.enterprises
-    codes = ent["credit_code"].to_numpy()
-    risk = ent["risk_class"].to_numpy()
+    codes = byte_strings(ent["credit_code"])
     key = ent["key_area"].to_numpy(dtype=bool)
-    hist = recent_history(plan, registry)
-    positions = pd.Series(np.arange(len(ent)), index=ent["credit_code"])
     index = EnterpriseIndex(registry)
-    capped = frequency_capped(plan, hist, positions, risk)
+    hist = recent_history(plan, registry)
     inspected_by: dict[str, np.ndarray] = {}
+    capped = np.zeros(len(ent), dtype=bool)
     if not hist.empty:
-        for agency, group in hist.groupby("agency_id")["credit_code"]:
-            inspected_by[agency] = positions.reindex(group.unique()).dropna().to_numpy(dtype=np.int64)
+        hist_rows = locate(codes, byte_strings(hist["credit_code"]))
+        known = hist_rows >= 0
+        visits = np.bincount(hist_rows[known], minlength=len(ent))
+        capped = (visits > 0) & (visits >= plan.policy.max_visits_per_enterprise)
+        capped &= ~np.array([v == "D" for v in index.risks], dtype=bool)[index.risk]
+        agency, agencies = pd.factorize(hist["agency_id"].to_numpy(dtype=object)[known])
+        rows = hist_rows[known]
+        order = np.argsort(agency, kind="stable")
+        bounds = np.searchsorted(agency[order], np.arange(len(agencies) + 1))
+        for k, a in enumerate(agencies):
+            inspected_by[str(a)] = np.unique(rows[order[bounds[k] : bounds[k + 1]]])
+    executor = executor or LocalExecutor()
 
     drawn_by_agency: dict[str, list[np.ndarray]] = {}
+    marks = _Marks(len(ent))
     strata: list[Stratum] = []
     selection: list[Selected] = []
     frames: list[TaskFrame] = []
-    empty = np.zeros(0, dtype=np.int64)
-    for task in task_order(plan, registry):
-        rows = population_rows(task, registry, index)
-        higher = registry.ancestors(task.agency_id)
-        seen = np.concatenate([inspected_by.get(a, empty) for a in higher] or [empty])
-        out_hist = np.isin(rows, seen)
-        earlier = np.concatenate([x for a in higher for x in drawn_by_agency.get(a, [])] or [empty])
-        out_plan = np.isin(rows, earlier) & ~out_hist
-        out_cap = capped[rows] & ~out_hist & ~out_plan
-        eligible = rows[~(out_hist | out_plan | out_cap)]
-        frames.append(
-            TaskFrame(
-                task.task_id,
-                len(rows),
-                int(out_hist.sum()),
-                int(out_plan.sum()),
-                int(out_cap.sum()),
-                len(eligible),
+    for wave in waves(plan, registry):
+        # 1. Populations, dedup and strata of every task of the wave (no ticket yet).
+        jobs: list[tuple] = []
+        plans: list[tuple[Task, list[tuple[str, np.ndarray, int, int, list[int]]]]] = []
+        for task in wave:
+            rows = population_rows(task, registry, index)
+            higher = registry.ancestors(task.agency_id)
+            out_hist = marks.member(rows, [inspected_by[a] for a in higher if a in inspected_by])
+            earlier = [x for a in higher for x in drawn_by_agency.get(a, [])]
+            out_plan = marks.member(rows, earlier) & ~out_hist
+            out_cap = capped[rows] & ~out_hist & ~out_plan
+            eligible = rows[~(out_hist | out_plan | out_cap)]
+            frames.append(
+                TaskFrame(
+                    task.task_id,
+                    len(rows),
+                    int(out_hist.sum()),
+                    int(out_plan.sum()),
+                    int(out_cap.sum()),
+                    len(eligible),
+                )
             )
-        )
-        drawn: list[np.ndarray] = []
+            parts: list[tuple[str, np.ndarray, int, int, list[int]]] = []
+            key_idx = eligible[key[eligible]]
+            if len(key_idx):
+                key_idx = key_idx[np.argsort(codes[key_idx], kind="stable")]
+                parts.append((KEY_AREA, key_idx, len(key_idx), len(key_idx), []))
+            rest = eligible[~key[eligible]]
+            rest_risk = index.risk[rest]
+            by_class = {c: rest[rest_risk == _code(index.risks, c)] for c in task.population.risk_classes}
+            sizes = {c: len(v) for c, v in by_class.items()}
+            wanted = allocate(task, sizes)
+            for c in sorted(by_class):
+                if sizes[c]:
+                    parts.append((c, by_class[c], sizes[c], wanted[c], []))
+            for _, members, _, n, job_ids in parts:
+                if n:
+                    for args in _parts(seed, task.task_id, codes[members], n):
+                        job_ids.append(len(jobs))
+                        jobs.append(args)
+            plans.append((task, parts))
 
-        key_idx = eligible[key[eligible]]
-        if len(key_idx):
-            key_codes = sorted(codes[key_idx])
-            key_tickets = tickets(seed, task.task_id, key_codes)
-            n = len(key_codes)
-            strata.append(Stratum(task.task_id, KEY_AREA, n, n, None))
-            for code, t in zip(key_codes, key_tickets, strict=True):
-                selection.append(Selected(task.task_id, code, KEY_AREA, n, n, 1.0, t))
-            drawn.append(key_idx)
+        # 2. The tickets: independent parts, on the executor.
+        results = _run(executor, jobs)
 
-        rest = eligible[~key[eligible]]
-        rest_risk = risk[rest]
-        by_class = {c: rest[rest_risk == c] for c in task.population.risk_classes}
-        sizes = {c: len(v) for c, v in by_class.items()}
-        wanted = allocate(task, sizes)
-        for c in sorted(by_class):
-            n_all, n = sizes[c], wanted[c]
-            if n_all == 0:
-                continue
-            class_codes = codes[by_class[c]]
-            class_tickets = np.array(tickets(seed, task.task_id, class_codes))
-            order = np.lexsort((class_codes, class_tickets))[:n]
-            threshold = str(class_tickets[order[-1]]) if n else None
-            strata.append(Stratum(task.task_id, c, n_all, n, threshold))
-            p = n / n_all
-            for j in order:
-                selection.append(Selected(task.task_id, str(class_codes[j]), c, n_all, n, p, str(class_tickets[j])))
-            drawn.append(by_class[c][order])
-        drawn_by_agency.setdefault(task.agency_id, []).extend(drawn)
+        # 3. Strata, selection and what each agency drew (for the waves below).
+        for task, parts in plans:
+            drawn: list[np.ndarray] = []
+            for stratum, members, n_all, n, job_ids in parts:
+                starts = list(range(0, n_all, PART_SIZE))
+                if n:
+                    pos, words = _merge(codes[members], starts, [results[j] for j in job_ids], n)
+                else:
+                    pos, words = np.zeros(0, dtype=np.int64), np.zeros((0, 4), dtype=np.uint64)
+                hexes = ticket_hex(words)
+                if stratum == KEY_AREA:
+                    strata.append(Stratum(task.task_id, KEY_AREA, n, n, None))
+                    by_pos = dict(zip(pos.tolist(), hexes, strict=True))
+                    for k, code in enumerate(codes[members].tolist()):
+                        selection.append(
+                            Selected(task.task_id, code.decode(), KEY_AREA, n, n, 1.0, by_pos[k])
+                        )
+                    drawn.append(members)
+                    continue
+                strata.append(Stratum(task.task_id, stratum, n_all, n, hexes[-1] if n else None))
+                p = n / n_all
+                chosen = codes[members[pos]].tolist()
+                for code, t in zip(chosen, hexes, strict=True):
+                    selection.append(Selected(task.task_id, code.decode(), stratum, n_all, n, p, t))
+                drawn.append(members[pos])
+            drawn_by_agency.setdefault(task.agency_id, []).extend(drawn)
 
     plan_order = {t.task_id: k for k, t in enumerate(plan.tasks)}
     selection.sort(key=lambda s: (plan_order[s.task_id], s.credit_code))

@@ -19,7 +19,9 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
 from openpyxl.utils.exceptions import InvalidFileException
 
 from scheduler.errors import InputError, Problem
@@ -110,7 +112,94 @@ HEADER_LABELS: dict[str, dict[str, str]] = {
 }
 EXTENSIONS = (".csv", ".xlsx", ".parquet")
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")
-_ALL_STRINGS = {f"f{k}": pa.string() for k in range(1024)}  # pyarrow's generated column names
+CSV_BLOCK = 1 << 26  # bytes parsed per chunk: large buffers go back to the OS when freed, small ones linger
+# pyarrow's generated column names; large_string is what pandas keeps (no second copy of the offsets)
+_ALL_STRINGS = {f"f{k}": pa.large_string() for k in range(1024)}
+_HASH_MULTIPLIERS = np.array(
+    [0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93], dtype=np.uint64
+)
+
+
+def arrow_strings(s: pd.Series) -> pa.ChunkedArray:
+    """The Arrow string data of a text column (zero copy for pandas' pyarrow-backed ``str``;
+    other columns as ``astype(str)``; a missing value is null, which reads as empty)."""
+    try:
+        arr = pa.array(s, type=pa.large_string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError):
+        arr = pa.array(s.astype(str), type=pa.large_string(), from_pandas=True)
+    return arr if isinstance(arr, pa.ChunkedArray) else pa.chunked_array([arr], type=pa.large_string())
+
+
+def string_buffers(chunk: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(offsets, bytes) of one ``large_string`` chunk as numpy views (value k is
+    ``data[offsets[k]:offsets[k + 1]]``; a null is empty)."""
+    _, offsets, data = chunk.buffers()
+    if not len(chunk) or offsets is None:
+        return np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.uint8)
+    off = np.frombuffer(offsets, dtype=np.int64)[chunk.offset : chunk.offset + len(chunk) + 1]
+    return off, (np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8))
+
+
+def fixed_width_rows(arr: pa.ChunkedArray, width: int, block: int = 1 << 18):
+    """The values of exactly ``width`` bytes, ``block`` rows at a time: yields
+    ``(first, raw, rows)`` where ``raw`` is a ``(len(rows), width)`` uint8 matrix of the values
+    at positions ``first + rows`` (a view of the Arrow buffer when they are contiguous)."""
+    first = 0
+    span = np.arange(width)
+    for chunk in arr.chunks:
+        offsets, data = string_buffers(chunk)
+        candidates = np.flatnonzero(np.diff(offsets) == width)
+        for start in range(0, candidates.size, block):
+            rows = candidates[start : start + block]
+            lo, hi = offsets[rows[0]], offsets[rows[-1]] + width
+            if rows[-1] - rows[0] == rows.size - 1 and hi - lo == rows.size * width:
+                raw = data[lo:hi].reshape(-1, width)
+            else:
+                raw = data[offsets[rows][:, None] + span]
+            yield first, raw, rows
+        first += len(chunk)
+
+
+def row_hashes(raw: np.ndarray) -> np.ndarray:
+    """A 64-bit hash of each row of a ``(n, width)`` uint8 matrix (or of each value of a
+    fixed-width bytes array ``S<width>``), vectorised; equal rows hash equal."""
+    if raw.dtype.kind == "S":
+        raw = raw.view(np.uint8).reshape(len(raw), raw.dtype.itemsize)
+    n, width = raw.shape
+    if width < 8:
+        raw = np.hstack([raw, np.zeros((n, 8 - width), dtype=np.uint8)])
+        width = 8
+    raw = np.ascontiguousarray(raw)
+    h = np.zeros(n, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for k, start in enumerate(sorted({*range(0, width - 7, 8), width - 8})):  # words covering every byte
+            word = np.ndarray((n,), "<u8", buffer=raw, offset=start, strides=(width,))
+            h = (h ^ word) * _HASH_MULTIPLIERS[k % 4]
+            h ^= h >> np.uint64(29)
+    return h
+
+
+def byte_strings(s: pd.Series | pa.ChunkedArray) -> np.ndarray:
+    """A text column as a fixed-width numpy bytes array (``S<longest>``, UTF-8): a view of the
+    Arrow buffer when every value has the same length (credit codes), no Python object per value.
+    (``S`` drops trailing NUL bytes, which no credit code holds.)"""
+    arr = s if isinstance(s, pa.ChunkedArray) else arrow_strings(s)
+    lengths = [np.diff(string_buffers(c)[0]) for c in arr.chunks]
+    width = max([1, *(int(x.max()) for x in lengths if len(x))])
+    parts = []
+    for chunk, length in zip(arr.chunks, lengths, strict=True):
+        offsets, data = string_buffers(chunk)
+        if len(chunk) and (length == width).all():
+            parts.append(data[offsets[0] : offsets[-1]].view(f"S{width}"))
+            continue
+        raw = np.zeros((len(chunk), width), dtype=np.uint8)
+        for k in range(width):  # byte k of every value at least k + 1 long
+            has = np.flatnonzero(length > k)
+            raw[has, k] = data[offsets[has] + k]
+        parts.append(raw.reshape(-1).view(f"S{width}"))
+    if not parts:
+        return np.zeros(0, dtype=f"S{width}")
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
 def find_table(folder: Path, table: str) -> Path | None:
@@ -185,11 +274,22 @@ def read_table(path: Path, table: str) -> pd.DataFrame:
         raise InputError(problems)
     body = body[keep]
     body.columns = [names[k] for k in keep]
-    if len(body.columns):
-        filled = (body != "").any(axis=1)
-        if not filled.all():
-            body = body[filled]
+    filled = _filled_rows(body)
+    if filled is not None:
+        body = body[filled]
+    pa.default_memory_pool().release_unused()  # what reading used, back to the OS before validation
     return body
+
+
+def _filled_rows(body: pd.DataFrame) -> np.ndarray | None:
+    """Which rows have a value in some column; ``None`` when all do (the usual case: decided by
+    the first column that is never empty)."""
+    filled = np.zeros(len(body), dtype=bool)
+    for col in body.columns:
+        filled |= (body[col] != "").to_numpy(dtype=bool)
+        if filled.all():
+            return None
+    return filled if len(body.columns) else None
 
 
 def canonical_header(raw: Any, table: str) -> str:
@@ -233,7 +333,10 @@ def _csv_frame(path: Path, encoding: str) -> pd.DataFrame:
         table = pa_csv.read_csv(
             path,
             read_options=pa_csv.ReadOptions(
-                encoding="utf8" if encoding.startswith("utf") else encoding, autogenerate_column_names=True
+                encoding="utf8" if encoding.startswith("utf") else encoding,
+                autogenerate_column_names=True,
+                use_threads=False,  # memory of worker threads would stay in their heaps (RSS) when freed
+                block_size=CSV_BLOCK,
             ),
             parse_options=pa_csv.ParseOptions(ignore_empty_lines=False),
             convert_options=pa_csv.ConvertOptions(
@@ -274,10 +377,83 @@ def _read_xlsx(path: Path) -> tuple[list[str], pd.DataFrame]:
 
 
 def _read_parquet(path: Path) -> tuple[list[str], pd.DataFrame]:
-    raw = pd.read_parquet(path)
-    header = [str(c) for c in raw.columns]
-    body = pd.DataFrame({k: series_text(raw.iloc[:, k]) for k in range(raw.shape[1])}, index=raw.index)
-    return header, body.reset_index(drop=True)
+    """Columns read and converted to text one at a time, in Arrow (no Python object per cell):
+    only one column is ever alive both typed and as text."""
+    source = pq.ParquetFile(path)
+    schema = source.schema_arrow
+    meta = schema.pandas_metadata or {}
+    index_columns = {c for c in meta.get("index_columns", []) if isinstance(c, str)}
+    names = [n for n in schema.names if n not in index_columns]
+    if len(set(schema.names)) == len(schema.names):
+        # one thread: allocations of worker threads would stay in their own heaps (RSS) after use
+        columns = (source.read(columns=[n], use_threads=False).column(0) for n in names)
+    else:  # repeated names cannot be read one by one (read_table reports the repeated header)
+        whole = source.read(use_threads=False)
+        columns = (whole.column(k) for k, n in enumerate(schema.names) if n not in index_columns)
+    texts = []
+    for column in columns:
+        texts.append(arrow_text(column))
+        del column
+        pa.default_memory_pool().release_unused()  # the typed column's memory back to the OS now
+    body = pa.table(texts, names=[str(k) for k in range(len(texts))]).to_pandas(self_destruct=True)
+    del texts
+    if len(names) == 0:
+        body = pd.DataFrame(index=pd.RangeIndex(source.metadata.num_rows))
+    return names, body
+
+
+def arrow_text(column: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray:
+    """A typed Arrow column as ``large_string`` text without nulls, vectorised, by the rules of
+    :func:`series_text` (strings, booleans, integers and float64 in Arrow; other types through
+    pandas)."""
+    if isinstance(column, pa.Array):
+        column = pa.chunked_array([column], type=column.type)
+    t = column.type
+    if pa.types.is_float64(t):
+        return _float_text(column)
+    if pa.types.is_boolean(t):
+        text = pc.if_else(column, pa.scalar("true", pa.large_string()), pa.scalar("false", pa.large_string()))
+    elif (
+        pa.types.is_null(t)
+        or pa.types.is_string(t)
+        or pa.types.is_large_string(t)
+        or pa.types.is_string_view(t)
+        or pa.types.is_integer(t)
+    ):
+        text = column.cast(pa.large_string())
+    else:
+        text = pa.chunked_array(
+            [pa.array(series_text(column.to_pandas()).to_numpy(dtype=object), pa.large_string())],
+            type=pa.large_string(),
+        )
+    return pc.fill_null(text, "") if text.null_count else text
+
+
+def _float_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """float64 as text: whole numbers below 2**53 without ``.0``, others as Python's ``repr``
+    (Arrow's shortest round-trip digits where they agree with it: no exponent and at least
+    1e-4 in magnitude; Python formats the rest), NaN and null empty."""
+    values = column.to_numpy()  # null -> NaN
+    with np.errstate(invalid="ignore"):
+        finite = np.isfinite(values)
+        whole = finite & (np.floor(values) == values) & (np.abs(values) < 2.0**53)
+        plain = finite & ~whole & (np.abs(values) >= 1e-4)
+    text = column.cast(pa.large_string())
+    if plain.any():
+        plain &= ~pc.fill_null(pc.match_substring(text, "e"), False).to_numpy()
+    pieces: list[tuple[np.ndarray, pa.Array]] = []
+    if whole.any():
+        pieces.append((whole, pa.array(values[whole].astype(np.int64)).cast(pa.large_string())))
+    odd = ~np.isnan(values) & ~whole & ~plain
+    if odd.any():
+        pieces.append((odd, pa.array([repr(float(v)) for v in values[odd]], pa.large_string())))
+    missing = np.isnan(values)
+    out = text.combine_chunks() if pieces or missing.any() else text
+    for mask, replacement in pieces:
+        out = pc.replace_with_mask(out, pa.array(mask), replacement)
+    if missing.any():
+        out = pc.if_else(pa.array(missing), pa.scalar("", pa.large_string()), out)
+    return out if isinstance(out, pa.ChunkedArray) else pa.chunked_array([out], type=pa.large_string())
 
 
 def cell_text(value: Any) -> str:

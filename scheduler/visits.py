@@ -8,15 +8,20 @@ then only within its frequency cap (D-class exempt).
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections import defaultdict
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from scheduler.draw import recent_history, task_order
 from scheduler.errors import InfeasibleError
 from scheduler.plan import Plan, Task
 from scheduler.registry import Registry
 from scheduler.result import Selected, Visit
+from scheduler.tables import arrow_strings
 
 
 def _group_by_window(tasks: list[Task]) -> list[tuple[list[Task], dt.date, dt.date]]:
@@ -36,52 +41,83 @@ def _group_by_window(tasks: list[Task]) -> list[tuple[list[Task], dt.date, dt.da
 def build_visits(plan: Plan, registry: Registry, selection: list[Selected]) -> list[Visit]:
     """Merge the selection into visits, numbered ``<quarter>-00001`` … in credit-code order."""
     order = {t.task_id: k for k, t in enumerate(task_order(plan, registry))}
-    by_code: dict[str, list[Task]] = defaultdict(list)
+    task_of = {t.task_id: t for t in reversed(plan.tasks)}  # plan.task(): the first of an id
+    by_code: dict[str, list[str]] = defaultdict(list)
     for s in selection:
-        by_code[s.credit_code].append(plan.task(s.task_id))
+        by_code[s.credit_code].append(s.task_id)
+    codes = sorted(by_code)
+    tasks_of = {code: tuple(sorted(by_code[code], key=order.__getitem__)) for code in codes}
+    # Thousands of enterprises share each combination of tasks: merge each combination once.
+    merged = {ids: _merge([task_of[i] for i in ids], registry) for ids in set(tasks_of.values())}
     hist = recent_history(plan, registry)
-    past = hist["credit_code"].value_counts().to_dict() if not hist.empty else {}
-    ent = registry.enterprises.set_index("credit_code")
-    risk = ent["risk_class"]
+    past = (
+        hist["credit_code"][_isin(hist["credit_code"], codes)].value_counts().to_dict()
+        if not hist.empty
+        else {}
+    )
+    risk = _risk_classes(registry, [c for c in codes if len(merged[tasks_of[c]]) > 1])
     reasons: list[str] = []
-    visits: list[Visit] = []
-    for code in sorted(by_code):
-        tasks = sorted(by_code[code], key=lambda t: order[t.task_id])
-        groups = _group_by_window(tasks)
+    visits: list[tuple[str, dict]] = []
+    for code in codes:
+        groups = merged[tasks_of[code]]
         allowed = plan.policy.max_visits_per_enterprise - past.get(code, 0)
         if len(groups) > 1 and risk[code] != "D" and len(groups) > allowed:
-            names = ", ".join(t.task_id for t in tasks)
+            names = ", ".join(tasks_of[code])
             reasons.append(
                 f"{code}: tasks {names} drew it but their windows do not overlap, so it needs "
                 f"{len(groups)} visits; max_visits_per_enterprise allows {max(allowed, 0)} more"
             )
             continue
-        for members, start, end in groups:
-            agencies: list[str] = []
-            for t in members:
-                for a in (t.agency_id, *t.joint_agencies):
-                    if a not in agencies:
-                        agencies.append(a)
-            departments: list[str] = []
-            for a in agencies:
-                d = registry.agencies[a].department
-                if d not in departments:
-                    departments.append(d)
-            specialties = tuple(dict.fromkeys(t.specialty for t in members if t.specialty))
-            visits.append(
-                Visit(
-                    visit_id="",
-                    credit_code=code,
-                    task_ids=tuple(t.task_id for t in members),
-                    lead_agency_id=members[0].agency_id,
-                    agency_ids=tuple(agencies),
-                    departments=tuple(departments),
-                    specialties=specialties,
-                    window_start=start,
-                    window_end=end,
-                )
-            )
+        visits.extend((code, fields) for fields in groups)
     if reasons:
         raise InfeasibleError(reasons)
     width = max(5, len(str(len(visits))))
-    return [dataclasses.replace(v, visit_id=f"{plan.quarter}-{k + 1:0{width}d}") for k, v in enumerate(visits)]
+    return [
+        Visit(visit_id=f"{plan.quarter}-{k + 1:0{width}d}", credit_code=code, **fields)
+        for k, (code, fields) in enumerate(visits)
+    ]
+
+
+def _merge(tasks: list[Task], registry: Registry) -> list[dict]:
+    """The visits (all but the enterprise) that tasks drawing one enterprise make: one per group
+    of meeting windows, with its agencies, departments and specialties."""
+    out = []
+    for members, start, end in _group_by_window(tasks):
+        agencies: list[str] = []
+        for t in members:
+            for a in (t.agency_id, *t.joint_agencies):
+                if a not in agencies:
+                    agencies.append(a)
+        departments: list[str] = []
+        for a in agencies:
+            d = registry.agencies[a].department
+            if d not in departments:
+                departments.append(d)
+        out.append(
+            {
+                "task_ids": tuple(t.task_id for t in members),
+                "lead_agency_id": members[0].agency_id,
+                "agency_ids": tuple(agencies),
+                "departments": tuple(departments),
+                "specialties": tuple(dict.fromkeys(t.specialty for t in members if t.specialty)),
+                "window_start": start,
+                "window_end": end,
+            }
+        )
+    return out
+
+
+def _risk_classes(registry: Registry, codes: list[str]) -> dict[str, str]:
+    """Risk class of each of ``codes`` (a scan of the registry's codes, no index over millions)."""
+    if not codes:
+        return {}
+    ent = registry.enterprises
+    rows = ent[_isin(ent["credit_code"], codes)]
+    found = dict(zip(rows["credit_code"], rows["risk_class"], strict=True))
+    return {c: found[c] for c in codes}
+
+
+def _isin(column: pd.Series, values: list[str]) -> np.ndarray:
+    """``column.isin(values)`` for a text column and many values, in Arrow."""
+    found = pc.is_in(arrow_strings(column), value_set=pa.array(values, pa.large_string()))
+    return found.to_numpy(zero_copy_only=False).astype(bool)

@@ -52,10 +52,18 @@ def test_drawn_are_the_smallest_tickets_and_threshold_separates_them():
 def test_inactive_and_out_of_population_enterprises_are_never_drawn():
     reg = f.registry(200)
     reg.enterprises.loc[:49, "status"] = "revoked"
-    task = {**COUNTY_TASK, "ratio": {c: 1 for c in "ABCD"}, "population": {"industries": ["C13"], "risk_classes": ["A", "B"]}}
+    task = {
+        **COUNTY_TASK,
+        "ratio": {c: 1 for c in "ABCD"},
+        "population": {"industries": ["C13"], "risk_classes": ["A", "B"]},
+    }
     _, selection, frames = draw(f.plan([task]), reg, "s")
     ent = reg.enterprises.set_index("credit_code")
-    want = ent[(ent["status"] == "active") & ent["industry"].str.startswith("C13") & ent["risk_class"].isin(["A", "B"])]
+    want = ent[
+        (ent["status"] == "active")
+        & ent["industry"].str.startswith("C13")
+        & ent["risk_class"].isin(["A", "B"])
+    ]
     assert drawn(selection, "T-county") == set(want.index)
     assert frames[0].population == len(want)
 

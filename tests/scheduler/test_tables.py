@@ -11,7 +11,15 @@ import pandas as pd
 import pytest
 
 from scheduler.errors import InputError
-from scheduler.tables import HEADER_LABELS, cell_text, find_table, read_table, series_text
+from scheduler.tables import (
+    HEADER_LABELS,
+    byte_strings,
+    cell_text,
+    find_table,
+    read_table,
+    row_hashes,
+    series_text,
+)
 
 ENGLISH = "agency_id,name,department,level,parent_id,region_code\n"
 CHINESE = "机构编码,机构名称,部门,层级,上级机构,行政区划代码\n"
@@ -200,3 +208,60 @@ def test_every_table_has_chinese_labels() -> None:
     for table, labels in HEADER_LABELS.items():
         assert labels, table
         assert len(set(labels.values())) == len(labels), table
+
+
+def test_parquet_numbers_become_text_as_python_writes_them(tmp_path: Path) -> None:
+    """Arrow formats most floats (shortest round-trip digits); where its spelling differs from
+    Python's (exponents, tiny numbers) Python's is used, so the text never depends on which."""
+    values = [
+        0.1,
+        38.04,
+        -114.50001,
+        1e-05,
+        -2.5e-07,
+        1234567890123.5,
+        2.0**53,
+        1e16,
+        1e22,
+        -0.0,
+        12.0,
+        np.inf,
+        np.nan,
+    ]
+    big = np.random.default_rng(3).uniform(-1e6, 1e6, 3000)
+    path = tmp_path / "enterprises.parquet"
+    pd.DataFrame(
+        {
+            "lat": values + big.tolist(),
+            "n": pd.array([7, None] + [2**62] * (len(values) + 2998), dtype="Int64"),
+        }
+    ).to_parquet(path)
+    frame = read_table(path, "enterprises")
+    assert frame["lat"].tolist()[: len(values)] == [
+        "0.1",
+        "38.04",
+        "-114.50001",
+        "1e-05",
+        "-2.5e-07",
+        "1234567890123.5",
+        "9007199254740992.0",
+        "1e+16",
+        "1e+22",
+        "0",
+        "12",
+        "inf",
+        "",
+    ]
+    assert frame["lat"].tolist()[len(values) :] == [repr(float(v)) for v in big]
+    assert frame["n"].tolist()[:3] == ["7", "", str(2**62)]
+
+
+def test_byte_strings_and_row_hashes() -> None:
+    s = pd.Series(["91130100MA0000000Y", "ab", "", "中文"], dtype=str)
+    codes = byte_strings(s)
+    assert codes.dtype == np.dtype("S18") and [c.decode() for c in codes.tolist()] == s.tolist()
+    same = byte_strings(pd.Series(["91130100MA0000000Y", "91130100MA0000001Y"], dtype=str))
+    assert same.dtype == np.dtype("S18") and same.tolist() == [b"91130100MA0000000Y", b"91130100MA0000001Y"]
+    h = row_hashes(np.array([b"91130100MA0000000Y", b"91130100MA0000000Z", b"91130100MA0000000Y"]))
+    assert h[0] == h[2] != h[1]
+    assert len(set(row_hashes(np.array([b"a", b"b", b""])).tolist())) == 3

@@ -23,7 +23,9 @@ def tasks(w1, w2):
 
 def test_tasks_that_drew_one_enterprise_merge_into_one_visit_with_intersected_window():
     reg = f.registry(10)
-    p = f.plan(tasks({"start": "2026-01-05", "end": "2026-02-28"}, {"start": "2026-02-01", "end": "2026-03-31"}))
+    p = f.plan(
+        tasks({"start": "2026-01-05", "end": "2026-02-28"}, {"start": "2026-02-01", "end": "2026-03-31"})
+    )
     visits = build_visits(p, reg, draw(p, reg, "s")[1])
     assert len(visits) == 10
     v = visits[0]
@@ -37,8 +39,13 @@ def test_tasks_that_drew_one_enterprise_merge_into_one_visit_with_intersected_wi
 
 def test_windows_that_do_not_meet_exceed_the_visit_cap_and_are_infeasible():
     reg = f.registry(3)
-    p = f.plan(tasks({"start": "2026-01-05", "end": "2026-01-31"}, {"start": "2026-02-01", "end": "2026-03-31"}))
-    with pytest.raises(InfeasibleError, match="tasks M1, E1 drew it but their windows do not overlap, so it needs 2 visits; max_visits_per_enterprise allows 1 more"):
+    p = f.plan(
+        tasks({"start": "2026-01-05", "end": "2026-01-31"}, {"start": "2026-02-01", "end": "2026-03-31"})
+    )
+    with pytest.raises(
+        InfeasibleError,
+        match="tasks M1, E1 drew it but their windows do not overlap, so it needs 2 visits; max_visits_per_enterprise allows 1 more",
+    ):
         build_visits(p, reg, draw(p, reg, "s")[1])
 
 
