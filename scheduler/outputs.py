@@ -8,18 +8,19 @@ Every file is deterministic: the same inputs and seed give the same bytes.
 from __future__ import annotations
 
 import csv
-import io
 import json
 import os
 import platform
 import shutil
 import tempfile
+from collections.abc import Callable, Iterable
 from importlib import metadata
 from pathlib import Path
 
 from scheduler.hashing import sha256_file
 from scheduler.notices import write_notices
-from scheduler.publication import write_publication, write_strata
+from scheduler.plotting._common import CHART_COLUMNS
+from scheduler.publication import visited_enterprises, write_publication, write_strata
 from scheduler.report import write_report
 from scheduler.result import PlanResult
 
@@ -41,12 +42,18 @@ def software_versions() -> dict[str, str]:
     return out
 
 
-def _write_csv(path: Path, header: list[str], rows: list[list]) -> None:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(header)
-    w.writerows(rows)
-    path.write_text(buf.getvalue(), encoding="utf-8")
+ENTERPRISE_COLUMNS = ("name", "region_code", "industry", *CHART_COLUMNS)
+"""The registry columns the writers read, looked up once for all of them."""
+
+STAGES = ("lookup", "selection", "visits", "publication", "strata", "notices", "report", "manifest", "move")
+"""What :func:`write_outputs` does, in order (the names it reports to ``on_stage``)."""
+
+
+def _write_csv(path: Path, header: list[str], rows: Iterable[list]) -> None:
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(header)
+        w.writerows(rows)
 
 
 def write_selection(result: PlanResult, out: Path) -> Path:
@@ -54,11 +61,27 @@ def write_selection(result: PlanResult, out: Path) -> Path:
     path = out / "selection.csv"
     _write_csv(
         path,
-        ["task_id", "credit_code", "stratum", "population_size", "sample_size", "inclusion_probability", "ticket"],
         [
-            [s.task_id, s.credit_code, s.stratum, s.population_size, s.sample_size, f"{s.inclusion_probability:.12g}", s.ticket]
-            for s in result.selection
+            "task_id",
+            "credit_code",
+            "stratum",
+            "population_size",
+            "sample_size",
+            "inclusion_probability",
+            "ticket",
         ],
+        (
+            [
+                s.task_id,
+                s.credit_code,
+                s.stratum,
+                s.population_size,
+                s.sample_size,
+                f"{s.inclusion_probability:.12g}",
+                s.ticket,
+            ]
+            for s in result.selection
+        ),
     )
     return path
 
@@ -68,8 +91,18 @@ def write_visits(result: PlanResult, out: Path) -> Path:
     path = out / "visits.csv"
     _write_csv(
         path,
-        ["visit_id", "credit_code", "task_ids", "date", "inspector_ids", "lead_agency_id", "agency_ids", "window_start", "window_end"],
         [
+            "visit_id",
+            "credit_code",
+            "task_ids",
+            "date",
+            "inspector_ids",
+            "lead_agency_id",
+            "agency_ids",
+            "window_start",
+            "window_end",
+        ],
+        (
             [
                 v.visit_id,
                 v.credit_code,
@@ -82,13 +115,17 @@ def write_visits(result: PlanResult, out: Path) -> Path:
                 v.window_end.isoformat(),
             ]
             for v in result.visits
-        ],
+        ),
     )
     return path
 
 
 def build_manifest(
-    result: PlanResult, registry_dir: Path, plan_file: Path, outputs: dict[str, str], extra: dict | None = None
+    result: PlanResult,
+    registry_dir: Path,
+    plan_file: Path,
+    outputs: dict[str, str],
+    extra: dict | None = None,
 ) -> dict:
     """Seed, inputs with SHA-256, software versions, output hashes and the run's facts."""
     inputs = {
@@ -121,12 +158,21 @@ def build_manifest(
     }
 
 
-def _hash_tree(folder: Path) -> dict[str, str]:
-    return {
-        p.relative_to(folder).as_posix(): sha256_file(p)
-        for p in sorted(folder.rglob("*"))
-        if p.is_file() and p.name != MANIFEST and p.name not in LEDGER
-    }
+def _hash_tree(folder: Path, known: dict[str, str] | None = None) -> dict[str, str]:
+    """SHA-256 of every output file under ``folder`` by its relative path (``/``-separated), in
+    path order; the manifest and the ledger files are left out. ``known`` holds digests already
+    computed while writing (the notices), so those files are not read back."""
+    known = known or {}
+    found: list[tuple[tuple[str, ...], str, str]] = []
+    for root, _dirs, files in os.walk(folder):
+        rel_root = Path(root).relative_to(folder).as_posix()
+        for name in files:
+            if name == MANIFEST or name in LEDGER:
+                continue
+            rel = name if rel_root == "." else f"{rel_root}/{name}"
+            found.append((tuple(rel.split("/")), rel, os.path.join(root, name)))
+    found.sort()  # as sorted(Path.rglob()) orders them: by path component
+    return {rel: known.get(rel) or sha256_file(path) for _, rel, path in found}
 
 
 def write_outputs(
@@ -135,24 +181,46 @@ def write_outputs(
     registry_dir: str | Path,
     plan_file: str | Path,
     extra: dict | None = None,
+    on_stage: Callable[[str], None] | None = None,
 ) -> Path:
     """Write the contract's files into ``out_dir`` all at once (or not at all); ledger files
-    already in ``out_dir`` (the audit record, results) are carried over unchanged."""
+    already in ``out_dir`` (the audit record, results) are carried over unchanged.
+
+    The visited enterprises' registry rows are looked up once for every file; the notices are
+    hashed as they are written. ``on_stage(name)`` is called as each of :data:`STAGES` starts
+    and with ``"done"`` at the end (``bench/outputs.py`` times them)."""
+    stage = on_stage or (lambda name: None)
     out_dir = Path(out_dir).resolve()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
     try:
+        stage("lookup")
+        enterprises = visited_enterprises(result, ENTERPRISE_COLUMNS)
+        stage("selection")
         write_selection(result, tmp)
+        stage("visits")
         write_visits(result, tmp)
-        write_publication(result, tmp)
+        stage("publication")
+        write_publication(result, tmp, enterprises)
+        stage("strata")
         write_strata(result, tmp)
-        write_notices(result, tmp)
-        write_report(result, tmp)
-        manifest = build_manifest(result, Path(registry_dir), Path(plan_file), _hash_tree(tmp), extra)
+        stage("notices")
+        digests: dict[str, str] = {}
+        write_notices(result, tmp, enterprises, digests)
+        stage("report")
+        write_report(result, tmp, enterprises)
+        del enterprises
+        stage("manifest")
+        manifest = build_manifest(
+            result, Path(registry_dir), Path(plan_file), _hash_tree(tmp, digests), extra
+        )
         for name in LEDGER:
             if (out_dir / name).exists():
                 shutil.copy2(out_dir / name, tmp / name)
-        (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        (tmp / MANIFEST).write_text(
+            json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+        )
+        stage("move")
         if out_dir.exists():
             old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
             os.replace(out_dir, old)
@@ -163,6 +231,7 @@ def write_outputs(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    stage("done")
     return out_dir
 
 

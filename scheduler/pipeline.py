@@ -36,10 +36,13 @@ def plan_days(plan: Plan, calendar: WorkCalendar) -> list[dt.date]:
 
 
 def _xy_km(registry: Registry, visits: list[Visit]) -> np.ndarray:
-    ent = registry.enterprises.set_index("credit_code")
-    codes = [v.credit_code for v in visits]
-    lat = ent["lat"].reindex(codes).to_numpy(dtype=float)
-    lon = ent["lon"].reindex(codes).to_numpy(dtype=float)
+    ent = registry.enterprises
+    rows = registry.enterprise_rows([v.credit_code for v in visits])
+    ok = rows >= 0
+    lat = np.full(len(visits), np.nan)
+    lon = np.full(len(visits), np.nan)
+    lat[ok] = ent["lat"].iloc[rows[ok]].to_numpy(dtype=float, na_value=np.nan)
+    lon[ok] = ent["lon"].iloc[rows[ok]].to_numpy(dtype=float, na_value=np.nan)
     mean_lat = np.nanmean(lat) if np.isfinite(lat).any() else 0.0
     return np.column_stack([lon * 111.32 * np.cos(np.radians(mean_lat)), lat * 110.57])
 
@@ -175,7 +178,7 @@ def run_plan(
 
     report("draw", 0.15)
     t = time.perf_counter()
-    strata, selection, frames = draw(plan, registry, seed)
+    strata, selection, frames = draw(plan, registry, seed, executor=executor)
     visits = build_visits(plan, registry, selection)
     timings["draw"] = time.perf_counter() - t
 

@@ -17,11 +17,13 @@ threshold, so any enterprise can check its own ticket against the draw.
 from __future__ import annotations
 
 import csv
-import io
 from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from scheduler.registry import Registry
 from scheduler.result import PlanResult
@@ -98,14 +100,62 @@ class PersonalDataError(ValueError):
     """A frame meant for the public holds personal data."""
 
 
-def _enterprise_rows(result: PlanResult) -> dict[str, dict]:
-    """The registry rows of the visited enterprises, by credit code."""
-    codes = {v.credit_code for v in result.visits}
+def isin_text(column: pd.Series, values: Iterable[str]) -> np.ndarray:
+    """``column.isin(values)`` as a boolean array, for a text column of millions of rows: through
+    Arrow directly when the column is Arrow-backed (pandas' own path converts each value)."""
+    values = list(values)
+    if isinstance(column.dtype, pd.StringDtype) and column.dtype.storage == "pyarrow" and values:
+        arr = pa.array(column)
+        mask = pc.is_in(arr, value_set=pa.array(values, type=arr.type))
+        return np.asarray(mask.to_numpy(zero_copy_only=False), dtype=bool)
+    return column.isin(values).to_numpy(dtype=bool)
+
+
+def visited_enterprises(result: PlanResult, columns: Iterable[str] | None = None) -> pd.DataFrame:
+    """The registry rows of the visited enterprises (``columns`` of them, and ``credit_code``): one
+    scan of the enterprise table, however many visits. The output writers share it (a province
+    registry holds millions of rows; looking them up once per file would cost seconds each)."""
     df = result.registry.enterprises
-    if df.empty or not codes:
+    keep = (
+        None
+        if columns is None
+        else list(dict.fromkeys(c for c in ("credit_code", *columns) if c in df.columns))
+    )
+    if df.empty or not result.visits:
+        return df.iloc[0:0] if keep is None else df.iloc[0:0][keep]
+    sub = df[isin_text(df["credit_code"], {v.credit_code for v in result.visits})]
+    return sub if keep is None else sub[keep]
+
+
+def enterprise_texts(
+    enterprises: pd.DataFrame, columns: Iterable[str], codes: list[str]
+) -> dict[str, list[str]]:
+    """Columns of :func:`visited_enterprises` as text for each of ``codes`` (in order): a
+    missing enterprise, column or value (None, NaN) gives an empty string."""
+    columns = list(columns)
+    present = [c for c in columns if c in enterprises.columns]
+    frame = (
+        enterprises.drop_duplicates("credit_code", keep="last")
+        .set_index("credit_code")[present]
+        .reindex(codes)
+    )
+    out = {}
+    for column in columns:
+        if column not in present:
+            out[column] = [""] * len(codes)
+        elif isinstance(frame[column].dtype, pd.StringDtype):
+            out[column] = frame[column].fillna("").tolist()
+        else:
+            out[column] = [_text(v) for v in frame[column].tolist()]
+    return out
+
+
+def enterprise_column(enterprises: pd.DataFrame, column: str) -> dict[str, object]:
+    """``credit code -> value`` of one column of :func:`visited_enterprises` (an absent column:
+    empty); the values as the registry holds them."""
+    if column not in enterprises.columns:
         return {}
-    sub = df[df["credit_code"].isin(codes)]
-    return {str(row["credit_code"]): row for row in sub.to_dict("records")}
+    return dict(zip(enterprises["credit_code"].tolist(), enterprises[column].tolist(), strict=True))
 
 
 def _text(value: object) -> str:
@@ -130,44 +180,67 @@ def _item_name(registry: Registry, item_id: str) -> str:
     return item.name if item else item_id
 
 
-def publication_frame(result: PlanResult) -> pd.DataFrame:
+def publication_frame(result: PlanResult, enterprises: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per (visit, task), sorted by task, date, credit code and visit.
 
     Only public facts: the task, its lead and joint agencies' names, the
     enterprise's credit code, name, region and industry, the items' names,
     the date and the (pending) result. See the module docstring for what is
-    left out and why.
+    left out and why. ``enterprises`` is :func:`visited_enterprises` when the
+    caller has it already.
     """
     registry = result.registry
-    enterprises = _enterprise_rows(result)
+    if enterprises is None:
+        enterprises = visited_enterprises(result, ("name", "region_code", "industry"))
+    codes = [v.credit_code for v in result.visits]
+    texts = enterprise_texts(enterprises, ("name", "region_code", "industry"), codes)
+    names, regions, industries = texts["name"], texts["region_code"], texts["industry"]
     key_area = {(s.task_id, s.credit_code) for s in result.selection if s.stratum == "key_area"}
-    rows: list[dict[str, str]] = []
-    for visit in result.visits:
-        ent = enterprises.get(visit.credit_code, {})
+    per_task: dict[tuple[str, str], tuple[str, str, str]] = {}  # (task, visit's lead) -> agency, joint, items
+
+    def task_facts(task_id: str, lead_agency_id: str) -> tuple[str, str, str]:
+        try:
+            task = result.plan.task(task_id)
+            lead, joint, items = task.agency_id, task.joint_agencies, task.items
+        except KeyError:
+            lead, joint, items = lead_agency_id, (), ()
+        return (
+            _agency_name(registry, lead),
+            ";".join(_agency_name(registry, a) for a in joint),
+            ";".join(_item_name(registry, i) for i in items),
+        )
+
+    rows: list[tuple[str, ...]] = []
+    for k, visit in enumerate(result.visits):
+        code = visit.credit_code
+        day = visit.date.isoformat() if visit.date else ""
         for task_id in visit.task_ids:
-            try:
-                task = result.plan.task(task_id)
-                lead, joint, items = task.agency_id, task.joint_agencies, task.items
-            except KeyError:
-                lead, joint, items = visit.lead_agency_id, (), ()
+            key = (task_id, visit.lead_agency_id)
+            agency, joint, items = per_task.get(key) or per_task.setdefault(key, task_facts(*key))
+            drawn_as = KEY_AREA_LABEL if (task_id, code) in key_area else RANDOM_LABEL
             rows.append(
-                {
-                    "task_id": task_id,
-                    "agency": _agency_name(registry, lead),
-                    "joint_agencies": ";".join(_agency_name(registry, a) for a in joint),
-                    "credit_code": visit.credit_code,
-                    "enterprise": _text(ent.get("name")),
-                    "region_code": _text(ent.get("region_code")),
-                    "industry": _text(ent.get("industry")),
-                    "items": ";".join(_item_name(registry, i) for i in items),
-                    "date": visit.date.isoformat() if visit.date else "",
-                    "visit_id": visit.visit_id,
-                    "result": PENDING_RESULT,
-                    "drawn_as": KEY_AREA_LABEL if (task_id, visit.credit_code) in key_area else RANDOM_LABEL,
-                }
+                (
+                    task_id,
+                    agency,
+                    joint,
+                    code,
+                    names[k],
+                    regions[k],
+                    industries[k],
+                    items,
+                    day,
+                    visit.visit_id,
+                )
+                + (PENDING_RESULT, drawn_as)
             )
-    rows.sort(key=lambda r: (r["task_id"], r["date"], r["credit_code"], r["visit_id"]))
-    return pd.DataFrame(rows, columns=PUBLICATION_COLUMNS, dtype=object)
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(PUBLICATION_COLUMNS)
+    frame = pd.DataFrame(
+        {c: list(values) for c, values in zip(PUBLICATION_COLUMNS, columns, strict=True)},
+        columns=PUBLICATION_COLUMNS,
+        dtype=object,
+    )
+    order = frame.sort_values(["task_id", "date", "credit_code", "visit_id"], kind="stable").index
+    return frame.take(order).reset_index(drop=True)
 
 
 def strata_frame(result: PlanResult) -> pd.DataFrame:
@@ -188,16 +261,108 @@ def strata_frame(result: PlanResult) -> pd.DataFrame:
 
 
 def _personal_tokens(registry: Registry) -> set[str]:
-    """Every legal representative's id, relative's id and inspector id, name and certificate."""
-    tokens: set[str] = set()
+    """Every legal representative's id, relative's id and inspector id, name and certificate (what
+    :func:`assert_no_personal_data` looks for; it finds the few that matter with
+    :func:`_present_tokens` instead of building this set of millions)."""
+    tokens = _roster_tokens(registry)
     ent = registry.enterprises
     if "legal_rep_id" in ent.columns:
         tokens.update(_text(v).strip() for v in ent["legal_rep_id"])
+    tokens.discard("")
+    return tokens
+
+
+def _roster_tokens(registry: Registry) -> set[str]:
+    """The inspectors' ids, names and certificate numbers and their relatives' ids (a few
+    thousand: the roster, not the enterprise table)."""
+    tokens: set[str] = set()
     for insp in registry.inspectors.values():
         tokens.update({insp.inspector_id, insp.name, insp.certificate_no or ""})
         tokens.update(insp.relatives_ids)
     tokens.discard("")
     return tokens
+
+
+def _arrow_strings(values: Iterable[str]) -> pa.Array:
+    return pa.array(list(values), type=pa.large_string())
+
+
+_WHITESPACE = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
+"""Every character Python's ``str.strip()`` removes (none above U+3000)."""
+_EDGE_SPACE = "^[{0}]|[{0}]$".format("".join(f"\\x{{{ord(c):x}}}" for c in _WHITESPACE))
+"""A text that starts or ends with one of them (RE2 syntax)."""
+
+
+def _legal_rep_tokens(registry: Registry) -> pa.Array | pa.ChunkedArray:
+    """Every legal representative's id as :func:`_personal_tokens` takes it (text, stripped,
+    not empty), as Arrow strings: millions in a province, kept vectorised and uncopied where
+    possible, never a Python set."""
+    ent = registry.enterprises
+    if "legal_rep_id" not in ent.columns or ent.empty:
+        return _arrow_strings([])
+    col = ent["legal_rep_id"]
+    if isinstance(col.dtype, pd.StringDtype) and col.dtype.storage == "pyarrow":
+        reps = pa.array(col)  # the column's own buffers
+        if reps.type != pa.large_string():
+            reps = reps.cast(pa.large_string())
+        if reps.null_count:
+            reps = reps.drop_null()  # a missing id is no token
+        # Python strips what it calls whitespace, Arrow has its own idea: strip in Python if any.
+        if pc.any(pc.match_substring_regex(reps, _EDGE_SPACE)).as_py():
+            reps = _arrow_strings(v.strip() for v in reps.to_pylist())
+    else:
+        reps = _arrow_strings(_text(v).strip() for v in col)
+    empty = pc.equal(reps, "")
+    return reps.filter(pc.invert(empty)) if pc.any(empty).as_py() else reps
+
+
+def _present_tokens(frame: pd.DataFrame, registry: Registry) -> set[str]:
+    """The personal tokens (see :func:`assert_no_personal_data`) that any of its checks could
+    find in ``frame``: those equal to a candidate string of a cell (the cell, a ``;``-part, or a
+    substring as long as some long token). Checking only these gives the same answer as checking
+    every token, without building a set of a province's millions of legal representatives' ids."""
+    roster_tokens = _roster_tokens(registry)
+    roster = _arrow_strings(roster_tokens)
+    reps = _legal_rep_tokens(registry)
+    rep_lengths = {n for n in pc.unique(pc.utf8_length(reps)).to_pylist() if n >= _LONG_TOKEN}
+    roster_lengths = {len(t) for t in roster_tokens if len(t) >= _LONG_TOKEN}
+    cells: set[str] = set()
+    for column in frame.columns:
+        values = frame[column].tolist()
+        try:
+            distinct = set(values)
+        except TypeError:  # unhashable cells: as text
+            distinct = {_text(v) for v in values}
+        cells.update(_text(v) for v in distinct)
+    cells.discard("")
+    exact = set(cells)
+    for cell in cells:
+        if ";" in cell or cell[0].isspace() or cell[-1].isspace():
+            exact.update(_cell_tokens(cell))
+    texts = _arrow_strings(cells)
+    text_lengths = pc.utf8_length(texts).to_numpy()
+    order = np.argsort(-text_lengths, kind="stable")  # longest first
+    texts, text_lengths = texts.take(order), text_lengths[order]
+    windows: dict[int, list[pa.Array]] = {}  # length -> every substring of that length
+    for n in sorted(rep_lengths | roster_lengths):
+        windows[n] = [
+            pc.utf8_slice_codeunits(texts.slice(0, int((text_lengths >= i + n).sum())), i, i + n)
+            for i in range(int(text_lengths[0]) - n + 1 if len(texts) else 0)
+        ]
+    exact_arr = _arrow_strings(exact)
+    present: set[str] = set()
+    for tokens, lengths in ((roster, roster_lengths), (reps, rep_lengths)):
+        candidates = pa.chunked_array(
+            [exact_arr, *(w for n in sorted(lengths) for w in windows[n])], type=pa.large_string()
+        )
+        if len(tokens) == 0 or len(candidates) == 0:
+            continue
+        if len(tokens) <= len(candidates):  # hash the smaller side, probe the larger
+            found = candidates.filter(pc.is_in(candidates, value_set=tokens))
+        else:
+            found = tokens.filter(pc.is_in(tokens, value_set=candidates.combine_chunks()))
+        present.update(found.to_pylist())
+    return present
 
 
 def _cell_tokens(cell: str) -> Iterable[str]:
@@ -225,7 +390,9 @@ def assert_no_personal_data(
     bad_columns = sorted(str(c) for c in frame.columns if str(c) in PERSONAL_COLUMNS)
     if bad_columns:
         raise PersonalDataError(f"personal columns in a public table: {', '.join(bad_columns)}")
-    tokens = _personal_tokens(registry)
+    tokens = _present_tokens(frame, registry)
+    if not tokens:
+        return
     long_tokens = {t for t in tokens if len(t) >= _LONG_TOKEN}
     lengths = sorted({len(t) for t in long_tokens})
 
@@ -257,19 +424,22 @@ def assert_no_personal_data(
 
 def _write_csv(frame: pd.DataFrame, path: Path, bom: bool) -> Path:
     """Write ``frame`` deterministically: ``\\n`` line endings, UTF-8 (with BOM if asked)."""
-    buf = io.StringIO()
-    frame.to_csv(buf, index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
-    data = buf.getvalue().encode("utf-8")
-    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + data)
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        if bom:
+            fh.write("\ufeff")
+        frame.to_csv(fh, index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
     return path
 
 
-def write_publication(result: PlanResult, out_dir: str | Path) -> Path:
+def write_publication(
+    result: PlanResult, out_dir: str | Path, enterprises: pd.DataFrame | None = None
+) -> Path:
     """Write ``publication.csv`` (UTF-8 with BOM, so Excel shows the Chinese) into ``out_dir``.
 
-    Checks the frame with :func:`assert_no_personal_data` before writing.
+    Checks the frame with :func:`assert_no_personal_data` before writing. ``enterprises`` is
+    :func:`visited_enterprises` when the caller has it already.
     """
-    frame = publication_frame(result)
+    frame = publication_frame(result, enterprises)
     assert_no_personal_data(frame, result.registry, registered_names=("enterprise",))
     return _write_csv(frame, Path(out_dir) / PUBLICATION_FILE, bom=True)
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 
@@ -160,12 +161,27 @@ class Registry:
     enterprises: pd.DataFrame
     inspectors: dict[str, Inspector]
     conflicts: list[Conflict] = field(default_factory=list)
-    history: pd.DataFrame = field(
-        default_factory=lambda: pd.DataFrame(columns=HISTORY_COLUMNS)
-    )
+    history: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=HISTORY_COLUMNS))
     leave: list[Leave] = field(default_factory=list)
     items: dict[str, Item] = field(default_factory=dict)
     files: dict[str, Path] = field(default_factory=dict)
+
+    def enterprise_rows(self, codes: list[str]) -> np.ndarray:
+        """Row numbers in ``enterprises`` of the given credit codes, in their order (-1 where a
+        code is absent). Finds the few rows wanted in Arrow instead of indexing millions."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        from scheduler.tables import arrow_strings
+
+        if not codes:
+            return np.zeros(0, dtype=np.int64)
+        column = self.enterprises["credit_code"]
+        wanted = sorted(set(codes))
+        found = pc.is_in(arrow_strings(column), value_set=pa.array(wanted, pa.large_string()))
+        rows = np.flatnonzero(found.to_numpy(zero_copy_only=False).astype(bool))
+        at = dict(zip(column.iloc[rows].astype(str).tolist(), rows.tolist(), strict=True))
+        return np.array([at.get(c, -1) for c in codes], dtype=np.int64)
 
     def ancestors(self, agency_id: str) -> list[str]:
         """Agencies above ``agency_id`` in its department, nearest first."""

@@ -8,10 +8,12 @@ the page depends on the clock.
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from html import escape
 from pathlib import Path
 
+import pandas as pd
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
@@ -23,12 +25,14 @@ from scheduler.plotting import (
     plot_visits_by_task,
     plot_visits_map,
     plot_visits_per_day,
+    visits_by_region,
 )
+from scheduler.plotting._common import RISK_ORDER, chart_enterprises, city_code, visit_values
 from scheduler.result import PlanResult
 
 REPORT_FILE = "report.html"
 
-CHARTS: tuple[tuple[str, Callable[[PlanResult], go.Figure]], ...] = (
+CHARTS: tuple[tuple[str, Callable[[PlanResult, pd.DataFrame | None], go.Figure]], ...] = (
     ("chart-visits-by-task", plot_visits_by_task),
     ("chart-visits-by-region", plot_visits_by_region),
     ("chart-visits-by-risk", plot_visits_by_risk),
@@ -37,7 +41,8 @@ CHARTS: tuple[tuple[str, Callable[[PlanResult], go.Figure]], ...] = (
     ("chart-visits-per-day", plot_visits_per_day),
     ("chart-visits-map", plot_visits_map),
 )
-"""(fixed div id, chart function), in page order."""
+"""(fixed div id, chart function), in page order. Each function takes the result and the visited
+enterprises' rows (:func:`scheduler.plotting._common.chart_enterprises`, looked up once for all)."""
 
 _CONFIG = {"responsive": True, "displaylogo": False}
 
@@ -69,7 +74,9 @@ def _summary_rows(result: PlanResult) -> list[tuple[str, str]]:
         ("随机种子", result.seed),
         (
             "种子来源",
-            "公开随机数（先承诺、后开奖）" if result.seed_kind == "public" else "测试种子（非正式抽取，不得用于正式公示）",
+            "公开随机数（先承诺、后开奖）"
+            if result.seed_kind == "public"
+            else "测试种子（非正式抽取，不得用于正式公示）",
         ),
         ("抽查任务数", str(len(result.plan.tasks))),
         ("抽中（任务, 企业）数", str(len(result.selection))),
@@ -106,6 +113,56 @@ def _strata_html(result: PlanResult) -> str:
     return f'<table id="strata">\n<thead>{head}</thead>\n<tbody>\n{rows}\n</tbody>\n</table>'
 
 
+def _regions_html(result: PlanResult, enterprises: pd.DataFrame) -> str:
+    """Per county (区县) of the visited enterprises: visits by risk class, inspectors on the
+    teams and the dates; only for a plan spanning more region codes than the region chart shows
+    bars for (:data:`scheduler.plotting.visits_by_region.REGION_BARS_MAX`: it shows prefectures
+    then), empty otherwise."""
+    regions = [str(r or "未知") for r in visit_values(result, "region_code", enterprises)]
+    if len(set(regions)) <= visits_by_region.REGION_BARS_MAX:
+        return ""
+    risks = visit_values(result, "risk_class", enterprises)
+    visits: Counter = Counter()
+    by_risk: dict[str, Counter] = defaultdict(Counter)
+    people: dict[str, set[str]] = defaultdict(set)
+    days: dict[str, list] = {}
+    for v, region, risk in zip(result.visits, regions, risks, strict=True):
+        visits[region] += 1
+        by_risk[region][str(risk or "?")] += 1
+        people[region].update(v.inspector_ids)
+        if v.date is not None:
+            first, last = days.get(region, (v.date, v.date))
+            days[region] = (min(first, v.date), max(last, v.date))
+    names: dict[str, list[str]] = defaultdict(list)
+    for agency in sorted(result.registry.agencies.values(), key=lambda a: a.agency_id):
+        names[agency.region_code].append(agency.name)
+
+    def num(n: object) -> str:
+        return f'<td class="num">{n}</td>'
+
+    rows = []
+    for region in sorted(visits):
+        first, last = days.get(region, (None, None))
+        span = f"{first.isoformat()} 至 {last.isoformat()}" if first else "—"
+        rows.append(
+            f"<tr><td>{_e(region)}</td><td>{_e(city_code(region))}</td><td>{_e('、'.join(names[region]))}</td>"
+            + num(visits[region])
+            + "".join(num(by_risk[region].get(c, 0)) for c in RISK_ORDER)
+            + num(len(people[region]))
+            + f"<td>{_e(span)}</td></tr>"
+        )
+    head = (
+        "<tr><th>行政区划代码</th><th>所属地市</th><th>本级机构</th><th>检查户次</th>"
+        + "".join(f"<th>{c} 类</th>" for c in RISK_ORDER)
+        + "<th>参检人员数</th><th>检查日期范围</th></tr>"
+    )
+    body = "\n".join(rows)
+    return (
+        f"<h2>各区县汇总（{len(visits)} 个行政区划）</h2>\n"
+        f'<table id="regions">\n<thead>{head}</thead>\n<tbody>\n{body}\n</tbody>\n</table>\n'
+    )
+
+
 def chart_html(fig: go.Figure, div_id: str) -> str:
     """One figure as a ``<div>`` with the fixed id ``div_id`` and its script, without plotly.js."""
     return fig.to_html(
@@ -118,10 +175,14 @@ def chart_html(fig: go.Figure, div_id: str) -> str:
     )
 
 
-def render_report(result: PlanResult) -> str:
-    """The whole report page as a string (deterministic for a given ``result``)."""
+def render_report(result: PlanResult, enterprises: pd.DataFrame | None = None) -> str:
+    """The whole report page as a string (deterministic for a given ``result``). ``enterprises``
+    holds the visited enterprises' rows (at least :data:`scheduler.plotting._common.CHART_COLUMNS`)
+    when the caller has them already."""
+    if enterprises is None:
+        enterprises = chart_enterprises(result)
     charts = "\n".join(
-        f'<section class="chart-section">\n{chart_html(fn(result), div_id)}\n</section>'
+        f'<section class="chart-section">\n{chart_html(fn(result, enterprises), div_id)}\n</section>'
         for div_id, fn in CHARTS
     )
     title = f"双随机、一公开 抽查计划报告 {result.plan.quarter}"
@@ -138,7 +199,7 @@ def render_report(result: PlanResult) -> str:
 <h1>{_e(title)}</h1>
 <h2>概况</h2>
 {_summary_html(result)}
-<h2>分层抽样</h2>
+{_regions_html(result, enterprises)}<h2>分层抽样</h2>
 {_strata_html(result)}
 <h2>图表</h2>
 {charts}
@@ -147,8 +208,8 @@ def render_report(result: PlanResult) -> str:
 """
 
 
-def write_report(result: PlanResult, out_dir: str | Path) -> Path:
+def write_report(result: PlanResult, out_dir: str | Path, enterprises: pd.DataFrame | None = None) -> Path:
     """Write ``report.html`` into ``out_dir`` (UTF-8, ``\\n`` line endings)."""
     path = Path(out_dir) / REPORT_FILE
-    path.write_bytes(render_report(result).encode("utf-8"))
+    path.write_bytes(render_report(result, enterprises).encode("utf-8"))
     return path

@@ -38,7 +38,6 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
-import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
@@ -355,7 +354,7 @@ def eligibility(plan: Plan, registry: Registry, visits: list[Visit], roster: Ros
 
     ent = registry.enterprises
     codes = [v.credit_code for v in visits]
-    pos = pd.Index(ent["credit_code"]).get_indexer(codes)
+    pos = registry.enterprise_rows(codes)
     if len(pos) and (pos < 0).any():
         raise ValueError(
             f"visit {visits[int(np.flatnonzero(pos < 0)[0])].visit_id}: enterprise not in the registry"

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pandas as pd
 import plotly.graph_objects as go
 
 from scheduler.plotting._common import styled
 from scheduler.result import PlanResult
 
 
-def plot_inspector_load(result: PlanResult) -> go.Figure:
+def plot_inspector_load(result: PlanResult, enterprises: pd.DataFrame | None = None) -> go.Figure:
     """Histogram of visits per inspector (``result.staffing.load``), counting every
     eligible inspector (those in ``expected_load`` or ``capacity`` too) so that the
-    ones never drawn show at 0; a dashed line marks the plan's quarterly cap."""
+    ones never drawn show at 0; a dashed line marks the plan's quarterly cap. One bar per load,
+    so the chart stays small for any number of inspectors."""
     staffing = result.staffing
     people = set(staffing.load) | set(staffing.expected_load) | set(staffing.capacity)
     loads = Counter(int(staffing.load.get(p, 0)) for p in people)

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pandas as pd
 import plotly.graph_objects as go
 
-from scheduler.plotting._common import RISK_COLOURS, RISK_LABELS, RISK_ORDER, enterprise_rows, styled
+from scheduler.plotting._common import RISK_COLOURS, RISK_LABELS, RISK_ORDER, styled, visit_values
 from scheduler.result import PlanResult
 
 
-def plot_visits_by_risk(result: PlanResult) -> go.Figure:
+def plot_visits_by_risk(result: PlanResult, enterprises: pd.DataFrame | None = None) -> go.Figure:
     """Bar chart of visits per credit risk class A-D (信用风险分类监管: higher risk,
     higher ratio); every class is shown, even with no visit."""
-    rows = enterprise_rows(result)
-    counts = Counter(str(rows.get(v.credit_code, {}).get("risk_class") or "?") for v in result.visits)
+    counts = Counter(str(r or "?") for r in visit_values(result, "risk_class", enterprises))
     order = list(RISK_ORDER) + sorted(set(counts) - set(RISK_ORDER))
     fig = go.Figure(
         go.Bar(

@@ -1,21 +1,43 @@
-"""Visits per task."""
+"""Visits per task (per prefecture of the lead agency when a plan has too many tasks to read)."""
 
 from __future__ import annotations
 
 from collections import Counter
 
+import pandas as pd
 import plotly.graph_objects as go
 
-from scheduler.plotting._common import styled
+from scheduler.plotting._common import city_code, styled
 from scheduler.result import PlanResult
 
+TASK_BARS_MAX = 60
+"""Above this many tasks the bars are per prefecture (地市) of the task's lead agency: a
+province plan has hundreds of tasks (a few per county bureau); the strata table lists each."""
 
-def plot_visits_by_task(result: PlanResult) -> go.Figure:
+
+def plot_visits_by_task(result: PlanResult, enterprises: pd.DataFrame | None = None) -> go.Figure:
     """Bar chart of visits per task, in plan order; a joint visit (进一次门、查多项事)
-    counts once for every task it covers."""
+    counts once for every task it covers. When the plan has more than :data:`TASK_BARS_MAX`
+    tasks, one bar per prefecture of the lead agencies' region codes (a province-level task
+    under its own code, e.g. ``130000``), and the title says so."""
     counts = Counter(t for v in result.visits for t in v.task_ids)
     order = [t.task_id for t in result.plan.tasks]
     order += sorted(set(counts) - set(order))
+    title, x_title = "各抽查任务检查户次", "抽查任务"
+    if len(order) > TASK_BARS_MAX:
+        lead = {t.task_id: t.agency_id for t in result.plan.tasks}
+        agencies = result.registry.agencies
+
+        def group(task_id: str) -> str:
+            agency = agencies.get(lead.get(task_id, ""))
+            return city_code(agency.region_code) if agency else "未知"
+
+        grouped: Counter = Counter()
+        for task_id in order:
+            grouped[group(task_id)] += counts.get(task_id, 0)
+        title = f"各地市抽查任务检查户次（{len(order)} 项任务按牵头机构所在地市汇总）"
+        x_title = "牵头机构所在地市行政区划代码"
+        counts, order = grouped, sorted(grouped)
     fig = go.Figure(
         go.Bar(
             x=order,
@@ -26,4 +48,4 @@ def plot_visits_by_task(result: PlanResult) -> go.Figure:
         )
     )
     fig.update_xaxes(type="category")
-    return styled(fig, "各抽查任务检查户次", "抽查任务", "检查户次")
+    return styled(fig, title, x_title, "检查户次")
