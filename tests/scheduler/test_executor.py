@@ -9,6 +9,7 @@ inspector; the whole run on one process, on two worker processes and on a Dask
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -46,6 +47,12 @@ def province(tmp_path_factory) -> tuple[Path, Path]:
 def local_run(province):
     d, plan = province
     return run_plan(d, plan, SEED)
+
+
+def _cli_plan(registry: Path, plan: Path, out: Path, executor: str, env: dict | None = None):
+    cmd = [sys.executable, "-m", "scheduler.cli", "plan", str(registry), str(plan), "--seed", SEED]
+    cmd += ["--out", str(out), "--executor", executor]
+    return subprocess.run(cmd, capture_output=True, text=True, env=env)
 
 
 def _outputs(result, registry: Path, plan: Path, out: Path) -> dict[str, str]:
@@ -169,25 +176,7 @@ def test_dask_cluster_writes_the_same_bytes(province, local_run, tmp_path):
         assert _outputs(result, d, plan, tmp_path / "dask") == expected
         # The CLI reaches the same cluster through the configured address.
         out = tmp_path / "cli"
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "scheduler.cli",
-                "plan",
-                str(d),
-                str(plan),
-                "--seed",
-                SEED,
-                "--out",
-                str(out),
-                "--executor",
-                "dask",
-            ],
-            capture_output=True,
-            text=True,
-            env={**__import__("os").environ, ENV_SCHEDULER: address},
-        )
+        done = _cli_plan(d, plan, out, "dask", env={**os.environ, ENV_SCHEDULER: address})
         assert done.returncode == 0, done.stderr
         manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
         assert manifest["outputs"] == expected
@@ -196,24 +185,7 @@ def test_dask_cluster_writes_the_same_bytes(province, local_run, tmp_path):
 def test_cli_refuses_an_unknown_executor(province, tmp_path):
     d, plan = province
     out = tmp_path / "never"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "scheduler.cli",
-            "plan",
-            str(d),
-            str(plan),
-            "--seed",
-            SEED,
-            "--out",
-            str(out),
-            "--executor",
-            "threads",
-        ],
-        capture_output=True,
-        text=True,
-    )
+    done = _cli_plan(d, plan, out, "threads")
     assert done.returncode == 2
     assert "--executor" in done.stderr and "threads" in done.stderr
     assert not out.exists()
