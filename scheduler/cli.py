@@ -73,7 +73,7 @@ def cmd_plan(
     ``executor`` (``local``, ``processes[:N]``, ``dask://HOST:PORT``; default
     ``$RANDINSPECT_EXECUTOR`` or local) runs the independent parts; the outputs do not depend on it."""
     from scheduler.executor import ENV_EXECUTOR, make_executor
-    from scheduler.importer import load_registry
+    from scheduler.importer import registry_files
     from scheduler.runfolder import audit_log
     from scheduler.seed import check_commitment, derive_seed
 
@@ -83,7 +83,7 @@ def cmd_plan(
         if not beacon:
             raise InputError(Problem("command line", None, "--beacon", "a committed plan needs the public numbers"))
         doc = json.loads(Path(commitment).read_text(encoding="utf-8"))
-        files = dict(load_registry(registry).files)
+        files = registry_files(registry)  # the run below reads and checks them
         cal = calendar or (Path(registry) / "calendar.csv" if (Path(registry) / "calendar.csv").exists() else None)
         if cal:
             files["calendar"] = Path(cal)

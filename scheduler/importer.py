@@ -128,6 +128,17 @@ def _to_float(s: pd.Series) -> np.ndarray:
     return values
 
 
+def registry_files(folder: str | Path) -> dict[str, Path]:
+    """The registry's table files (as ``Registry.files``) without reading them: what a
+    commitment hashes, found the way :func:`load_registry` finds them."""
+    out: dict[str, Path] = {}
+    for table in TABLES:
+        path = find_table(Path(folder), table)
+        if path is not None:
+            out[table] = path
+    return out
+
+
 def load_registry(folder: str | Path) -> Registry:
     """Read and validate the registry in ``folder``; raise :class:`InputError` naming
     every problem of every file, else return the :class:`Registry`."""

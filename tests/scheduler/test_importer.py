@@ -707,3 +707,10 @@ def test_vectorised_check_digit_agrees_with_uscc_problem(
 def test_uscc_valid_on_series_with_row_index() -> None:
     s = pd.Series([CODES[0], BAD_CHECK, "", CODES[4]], index=[7, 9, 11, 13], dtype=str)
     assert uscc_valid(s).tolist() == [True, False, False, True]
+
+
+def test_registry_files_finds_what_load_registry_reads():
+    from data.generate import SAMPLE_DIR
+    from scheduler.importer import load_registry, registry_files
+
+    assert registry_files(SAMPLE_DIR) == load_registry(SAMPLE_DIR).files
