@@ -26,9 +26,9 @@ import pandas as pd
 from scheduler.draw import lookback_start
 from scheduler.hashing import smallest_digests
 from scheduler.plan import Plan, Task
-from scheduler.publication import isin_text
 from scheduler.registry import Inspector, Registry
 from scheduler.result import Visit
+from scheduler.tables import isin_text
 from scheduler.workdays import WorkCalendar
 
 

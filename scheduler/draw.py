@@ -30,7 +30,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import numpy as np
 import pandas as pd
 
-from scheduler.executor import Executor, LocalExecutor
+from scheduler.executor import Executor, LocalExecutor, map_packed
 from scheduler.plan import Plan, Task
 from scheduler.registry import Registry
 from scheduler.result import Selected, Stratum, TaskFrame
@@ -248,27 +248,11 @@ def _merge(
     return pos[order], w[order]
 
 
-def smallest_tickets_of_parts(parts: list[tuple]) -> list[tuple[np.ndarray, np.ndarray]]:
-    """:func:`smallest_tickets` of several parts (one task for an executor)."""
-    return [smallest_tickets(*p) for p in parts]
-
-
 def _run(executor: Executor, jobs: list[tuple]) -> list[tuple[np.ndarray, np.ndarray]]:
     """Every job's :func:`smallest_tickets`, in order: small jobs packed into batches of about
     a quarter of a worker's share (fewer messages; packing changes no result)."""
-    if not jobs:
-        return []
-    target = sum(len(j[2]) for j in jobs) // (4 * max(1, executor.workers))
-    batches: list[list[tuple]] = [[]]
-    size = 0
-    for job in jobs:
-        if batches[-1] and size + len(job[2]) > target:
-            batches.append([])
-            size = 0
-        batches[-1].append(job)
-        size += len(job[2])
-    done = executor.map(smallest_tickets_of_parts, [(b,) for b in batches])
-    return [r for batch in done for r in batch]
+    sizes = [len(j[2]) for j in jobs]
+    return map_packed(executor, smallest_tickets, jobs, sizes, sum(sizes) // (4 * max(1, executor.workers)))
 
 
 def waves(plan: Plan, registry: Registry) -> list[list[Task]]:

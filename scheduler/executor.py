@@ -92,6 +92,34 @@ def versions() -> dict[str, str]:
     return out
 
 
+def batches(sizes: Sequence[int], target: int) -> list[list[int]]:
+    """Consecutive item numbers packed into batches of about ``target`` total size (a batch
+    always holds at least one item)."""
+    out: list[list[int]] = []
+    acc = 0
+    for k, s in enumerate(sizes):
+        if not out or acc + s > target:
+            out.append([])
+            acc = 0
+        out[-1].append(k)
+        acc += s
+    return out
+
+
+def _run_batch(fn: Callable[..., Any], batch: list[tuple]) -> list[Any]:
+    return [fn(*a) for a in batch]
+
+
+def map_packed(
+    executor: Executor, fn: Callable[..., Any], args: Sequence[tuple], sizes: Sequence[int], target: int
+) -> list[Any]:
+    """``[fn(*a) for a in args]`` on ``executor``, consecutive arguments packed into batches of
+    about ``target`` total size (fewer messages to the workers; packing changes no result)."""
+    groups = batches(sizes, target)
+    done = executor.map(_run_batch, [(fn, [args[k] for k in b]) for b in groups])
+    return [r for batch in done for r in batch]
+
+
 def version_mismatches(here: dict[str, str], workers: dict[str, dict[str, str]]) -> list[str]:
     """One line per worker whose versions differ from ``here``."""
     out = []

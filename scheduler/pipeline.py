@@ -9,17 +9,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from scheduler.draw import draw
 from scheduler.errors import InfeasibleError
-from scheduler.executor import Executor, LocalExecutor, make_executor
+from scheduler.executor import Executor, LocalExecutor, make_executor, map_packed
 from scheduler.importer import load_registry
 from scheduler.plan import Plan, check_plan_against_registry, load_plan
 from scheduler.registry import Registry
 from scheduler.result import PlanResult, Visit
-from scheduler.staffing import Roster, build_roster, staff
+from scheduler.staffing import Roster, build_roster, staff, visit_components
 from scheduler.tickets import subseed
 from scheduler.visits import build_visits
 from scheduler.workdays import WorkCalendar, load_calendar
@@ -55,19 +53,13 @@ def date_parts(members: list[list[int]], n_inspectors: int) -> list[np.ndarray]:
         return []
     vis = np.repeat(np.arange(n_visits), [len(m) for m in members])
     ins = np.fromiter((i for m in members for i in m), dtype=np.int64, count=len(vis))
-    n = n_inspectors + n_visits
-    graph = coo_matrix((np.ones(len(vis), dtype=np.int8), (ins, n_inspectors + vis)), shape=(n, n)).tocsr()
-    _, label = connected_components(graph, directed=False)
-    visit_label = label[n_inspectors:]
-    order = np.lexsort((np.arange(n_visits), visit_label))
-    bounds = np.flatnonzero(np.diff(visit_label[order])) + 1
-    groups = np.split(order, bounds)
-    groups.sort(key=lambda g: int(g[0]))
-    return groups
+    part = visit_components(n_inspectors, ins, vis, n_visits)
+    order = np.argsort(part, kind="stable")
+    return np.split(order, np.flatnonzero(np.diff(part[order])) + 1)
 
 
-def _dates_batch(batch: list[tuple[DateProblem, int]]) -> list[DateResult]:
-    return [solve_dates(problem, seed=s, deterministic_time=DATES_DETERMINISTIC_TIME) for problem, s in batch]
+def _solve_part_dates(problem: DateProblem, seed: int) -> DateResult:
+    return solve_dates(problem, seed=seed, deterministic_time=DATES_DETERMINISTIC_TIME)
 
 
 def schedule(
@@ -116,25 +108,16 @@ def schedule(
             xy[g],
         )
         jobs.append((problem, int(subseed(seed, "dates", visits[gl[0]].visit_id)[:8], 16)))
-    # Consecutive parts in batches of about 2,000 visits (batching does not change any result).
-    batches: list[list[int]] = [[]]
-    acc = 0
-    for k, g in enumerate(groups):
-        if batches[-1] and acc + len(g) > 2_000:
-            batches.append([])
-            acc = 0
-        batches[-1].append(k)
-        acc += len(g)
-    results = ex.map(_dates_batch, [([jobs[k] for k in b],) for b in batches if b])
+    # Consecutive parts in batches of about 2,000 visits.
+    results = map_packed(ex, _solve_part_dates, jobs, [len(g) for g in groups], 2_000)
     days = np.full(len(visits), -1, dtype=np.int64)
-    for b, res in zip([b for b in batches if b], results, strict=True):
-        for k, r in zip(b, res, strict=True):
-            if not r.status.ok or min(r.days, default=0) < 0:
-                raise InfeasibleError(
-                    "dates: no schedule keeps every inspector within the daily cap on days the whole team is "
-                    f"available (solver status {r.status.value}; visits from {visits[int(groups[k][0])].visit_id})"
-                )
-            days[groups[k]] = r.days
+    for g, r in zip(groups, results, strict=True):
+        if not r.status.ok or min(r.days, default=0) < 0:
+            raise InfeasibleError(
+                "dates: no schedule keeps every inspector within the daily cap on days the whole team is "
+                f"available (solver status {r.status.value}; visits from {visits[int(g[0])].visit_id})"
+            )
+        days[g] = r.days
     return [
         dataclasses.replace(v, date=roster.days[int(d)], inspector_ids=team)
         for v, d, team in zip(visits, days.tolist(), teams, strict=False)

@@ -27,6 +27,7 @@ import pyarrow.compute as pc
 
 from scheduler.registry import Registry
 from scheduler.result import PlanResult
+from scheduler.tables import isin_text
 
 PUBLICATION_FILE = "publication.csv"
 STRATA_FILE = "strata.csv"
@@ -98,17 +99,6 @@ _LONG_TOKEN = 8
 
 class PersonalDataError(ValueError):
     """A frame meant for the public holds personal data."""
-
-
-def isin_text(column: pd.Series, values: Iterable[str]) -> np.ndarray:
-    """``column.isin(values)`` as a boolean array, for a text column of millions of rows: through
-    Arrow directly when the column is Arrow-backed (pandas' own path converts each value)."""
-    values = list(values)
-    if isinstance(column.dtype, pd.StringDtype) and column.dtype.storage == "pyarrow" and values:
-        arr = pa.array(column)
-        mask = pc.is_in(arr, value_set=pa.array(values, type=arr.type))
-        return np.asarray(mask.to_numpy(zero_copy_only=False), dtype=bool)
-    return column.isin(values).to_numpy(dtype=bool)
 
 
 def visited_enterprises(result: PlanResult, columns: Iterable[str] | None = None) -> pd.DataFrame:

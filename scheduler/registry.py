@@ -169,17 +169,12 @@ class Registry:
     def enterprise_rows(self, codes: list[str]) -> np.ndarray:
         """Row numbers in ``enterprises`` of the given credit codes, in their order (-1 where a
         code is absent). Finds the few rows wanted in Arrow instead of indexing millions."""
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        from scheduler.tables import arrow_strings
+        from scheduler.tables import isin_text
 
         if not codes:
             return np.zeros(0, dtype=np.int64)
         column = self.enterprises["credit_code"]
-        wanted = sorted(set(codes))
-        found = pc.is_in(arrow_strings(column), value_set=pa.array(wanted, pa.large_string()))
-        rows = np.flatnonzero(found.to_numpy(zero_copy_only=False).astype(bool))
+        rows = np.flatnonzero(isin_text(column, sorted(set(codes))))
         at = dict(zip(column.iloc[rows].astype(str).tolist(), rows.tolist(), strict=True))
         return np.array([at.get(c, -1) for c in codes], dtype=np.int64)
 

@@ -43,7 +43,7 @@ from scipy.sparse.csgraph import connected_components
 
 from scheduler.draw import recent_history
 from scheduler.errors import InfeasibleError
-from scheduler.executor import Executor, LocalExecutor
+from scheduler.executor import Executor, LocalExecutor, map_packed
 from scheduler.lottery import round_flow
 from scheduler.plan import Plan
 from scheduler.registry import Inspector, Registry
@@ -547,24 +547,33 @@ class Part:
         return len(self.problem.edge_inspector)
 
 
-def find_parts(elig: Eligibility, n_inspectors: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """(visits, slots, inspectors) of each connected component, ordered by first visit."""
-    n_visits = len(elig.visit_ptr) - 1
-    sizes = elig.slot_sizes()
-    edge_visit = np.repeat(elig.slot_visit, sizes)
+def visit_components(
+    n_inspectors: int, edge_inspector: np.ndarray, edge_visit: np.ndarray, n_visits: int
+) -> np.ndarray:
+    """Per visit, its connected component in the (inspector, visit) graph with the given
+    edges, components numbered 0, 1, ... in the order of their first visit."""
     n = n_inspectors + n_visits
     graph = coo_matrix(
-        (np.ones(len(edge_visit), dtype=np.int8), (elig.cand.astype(np.int64), n_inspectors + edge_visit)),
+        (
+            np.ones(len(edge_visit), dtype=np.int8),
+            (np.asarray(edge_inspector, np.int64), n_inspectors + edge_visit),
+        ),
         shape=(n, n),
     ).tocsr()
     _, label = connected_components(graph, directed=False)
     visit_label = label[n_inspectors:]
-    # Renumber components by their first visit.
     first = np.full(label.max(initial=-1) + 1, n_visits, dtype=np.int64)
     np.minimum.at(first, visit_label, np.arange(n_visits))
     rank = np.argsort(np.argsort(first, kind="stable"), kind="stable")
-    visit_part = rank[visit_label]
-    n_parts = len(np.unique(visit_label))
+    return rank[visit_label]
+
+
+def find_parts(elig: Eligibility, n_inspectors: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """(visits, slots, inspectors) of each connected component, ordered by first visit."""
+    n_visits = len(elig.visit_ptr) - 1
+    sizes = elig.slot_sizes()
+    visit_part = visit_components(n_inspectors, elig.cand, np.repeat(elig.slot_visit, sizes), n_visits)
+    n_parts = int(visit_part.max(initial=-1)) + 1
     visit_order = np.argsort(visit_part, kind="stable")
     visit_bounds = np.searchsorted(visit_part[visit_order], np.arange(n_parts + 1))
     slot_part = visit_part[elig.slot_visit]
@@ -641,22 +650,10 @@ def solve_part(
     return solved, result
 
 
-def _solve_batch(batch: list[tuple]) -> list[tuple[MarginalProblem, Marginals]]:
-    return [solve_part(*a) for a in batch]
-
-
-def _batches(sizes: list[int], workers: int) -> list[list[int]]:
-    """Consecutive parts grouped so each worker gets a few batches (results do not depend on it)."""
-    target = max(200_000, sum(sizes) // max(1, 4 * workers))
-    out: list[list[int]] = [[]]
-    acc = 0
-    for k, s in enumerate(sizes):
-        if out[-1] and acc + s > target:
-            out.append([])
-            acc = 0
-        out[-1].append(k)
-        acc += s
-    return [b for b in out if b]
+def _packing(parts: list[Part], ex: Executor) -> tuple[list[int], int]:
+    """Part sizes (edges) and the batch size that gives each worker a few batches."""
+    sizes = [p.size for p in parts]
+    return sizes, max(200_000, sum(sizes) // max(1, 4 * ex.workers))
 
 
 @dataclass
@@ -769,21 +766,19 @@ def build_lottery(
     for vs, ss, ins in find_parts(elig, len(roster.inspectors)):
         problem, tight = _part_problem(elig, roster, vs, ss, ins, q_units)
         parts.append(Part(visits[int(vs[0])].visit_id, vs, ss, ins, problem, tight))
-    batches = _batches([p.size for p in parts], ex.workers)
-    solved = ex.map(
-        _solve_batch, [([(parts[k].problem, parts[k].tight_visit, q_units) for k in b],) for b in batches]
+    solved = map_packed(
+        ex, solve_part, [(p.problem, p.tight_visit, q_units) for p in parts], *_packing(parts, ex)
     )
     routed = 0.0  # team places the caps let the parts fill (for the diagnosis)
     ok = True
-    for b, results in zip(batches, solved, strict=True):
-        for k, (problem, marginals) in zip(b, results, strict=True):
-            parts[k].problem = problem
-            parts[k].marginals = marginals
-            if not marginals.status.ok:
-                ok = False
-                routed += marginals.total_flow / UNIT
-            else:
-                routed += parts[k].problem.n_slots
+    for part, (problem, marginals) in zip(parts, solved, strict=True):
+        part.problem = problem
+        part.marginals = marginals
+        if not marginals.status.ok:
+            ok = False
+            routed += marginals.total_flow / UNIT
+        else:
+            routed += problem.n_slots
     if not ok:
         raise InfeasibleError(diagnose(plan, registry, visits, roster, elig, routed))
     return Lottery(parts, elig, visits, roster, q)
@@ -832,10 +827,6 @@ def round_part(problem: MarginalProblem, result: Marginals, key: str) -> np.ndar
     return chosen
 
 
-def _round_batch(batch: list[tuple]) -> list[np.ndarray]:
-    return [round_part(*a) for a in batch]
-
-
 def draw_teams(
     lottery: Lottery, seed: str, executor: Executor | None = None
 ) -> tuple[list[tuple[str, ...]], StaffingStats]:
@@ -843,21 +834,15 @@ def draw_teams(
     the stream ``subseed(seed, "teams", part.label)``."""
     ex = executor or LocalExecutor()
     parts, elig, visits, roster, q = lottery.parts, lottery.elig, lottery.visits, lottery.roster, lottery.cap
-    batches = _batches([p.size for p in parts], ex.workers)
-    rounded = ex.map(
-        _round_batch,
-        [
-            ([(parts[k].problem, parts[k].marginals, subseed(seed, "teams", parts[k].label)) for k in b],)
-            for b in batches
-        ],
+    rounded = map_packed(
+        ex,
+        round_part,
+        [(p.problem, p.marginals, subseed(seed, "teams", p.label)) for p in parts],
+        *_packing(parts, ex),
     )
     team_of_slot = np.full(elig.n_slots, -1, dtype=np.int64)
-    for b, results in zip(batches, rounded, strict=True):
-        for k, chosen in zip(b, results, strict=True):
-            p = parts[k]
-            team_of_slot[p.slots[p.problem.edge_slot[chosen]]] = p.inspectors[
-                p.problem.edge_inspector[chosen]
-            ]
+    for p, chosen in zip(parts, rounded, strict=True):
+        team_of_slot[p.slots[p.problem.edge_slot[chosen]]] = p.inspectors[p.problem.edge_inspector[chosen]]
     if (team_of_slot < 0).any():
         raise AssertionError("lottery left a slot empty")
     ids = [ins.inspector_id for ins in roster.inspectors]

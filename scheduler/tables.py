@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -128,6 +129,16 @@ def arrow_strings(s: pd.Series) -> pa.ChunkedArray:
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError):
         arr = pa.array(s.astype(str), type=pa.large_string(), from_pandas=True)
     return arr if isinstance(arr, pa.ChunkedArray) else pa.chunked_array([arr], type=pa.large_string())
+
+
+def isin_text(column: pd.Series, values: Iterable[str]) -> np.ndarray:
+    """``column.isin(values)`` as a boolean array, for a text column of millions of rows: in
+    Arrow, without a Python object per cell (a missing cell matches nothing)."""
+    values = list(values)
+    if not values:
+        return np.zeros(len(column), dtype=bool)
+    found = pc.is_in(arrow_strings(column), value_set=pa.array(values, pa.large_string()))
+    return np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def string_buffers(chunk: pa.Array) -> tuple[np.ndarray, np.ndarray]:

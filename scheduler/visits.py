@@ -11,17 +11,12 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-import numpy as np
-import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
-
 from scheduler.draw import recent_history, task_order
 from scheduler.errors import InfeasibleError
 from scheduler.plan import Plan, Task
 from scheduler.registry import Registry
 from scheduler.result import Selected, Visit
-from scheduler.tables import arrow_strings
+from scheduler.tables import isin_text
 
 
 def _group_by_window(tasks: list[Task]) -> list[tuple[list[Task], dt.date, dt.date]]:
@@ -51,7 +46,7 @@ def build_visits(plan: Plan, registry: Registry, selection: list[Selected]) -> l
     merged = {ids: _merge([task_of[i] for i in ids], registry) for ids in set(tasks_of.values())}
     hist = recent_history(plan, registry)
     past = (
-        hist["credit_code"][_isin(hist["credit_code"], codes)].value_counts().to_dict()
+        hist["credit_code"][isin_text(hist["credit_code"], codes)].value_counts().to_dict()
         if not hist.empty
         else {}
     )
@@ -112,12 +107,6 @@ def _risk_classes(registry: Registry, codes: list[str]) -> dict[str, str]:
     if not codes:
         return {}
     ent = registry.enterprises
-    rows = ent[_isin(ent["credit_code"], codes)]
+    rows = ent[isin_text(ent["credit_code"], codes)]
     found = dict(zip(rows["credit_code"], rows["risk_class"], strict=True))
     return {c: found[c] for c in codes}
-
-
-def _isin(column: pd.Series, values: list[str]) -> np.ndarray:
-    """``column.isin(values)`` for a text column and many values, in Arrow."""
-    found = pc.is_in(arrow_strings(column), value_set=pa.array(values, pa.large_string()))
-    return found.to_numpy(zero_copy_only=False).astype(bool)
