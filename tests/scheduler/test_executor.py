@@ -201,3 +201,16 @@ def test_dask_workers_with_other_versions_are_refused():
         f"Dask worker tcp://10.0.0.3:4000 runs other versions: ortools 0.0-other (here {here['ortools']})"
     ]
     assert version_mismatches(here, {"w": dict(here)}) == []
+
+
+def test_cli_names_an_unreachable_dask_scheduler(province, tmp_path):
+    pytest.importorskip("distributed")
+    d, plan = province
+    out = tmp_path / "never"
+    done = _cli_plan(d, plan, out, "dask://127.0.0.1:1")
+    assert done.returncode == 2
+    assert (
+        "column --executor: dask://127.0.0.1:1: Timed out trying to connect to tcp://127.0.0.1:1"
+        in done.stderr
+    )
+    assert not out.exists()
