@@ -15,8 +15,9 @@ from api.models import AuditHead, AuditRecordRow
 from scheduler.audit import AuditReport, canonical_json, make_record, verify_records
 
 
-def append(session: Session, kind: str, data: dict, actor: str = "") -> dict:
-    """Chain a record in the caller's transaction (committed with the change it records)."""
+def append(session: Session, kind: str, data: dict, actor: str = "", agency_id: str | None = None) -> dict:
+    """Chain a record in the caller's transaction (committed with the change it records).
+    ``agency_id``: whose record it is (lists are scoped by it; it is not hashed)."""
     session.execute(update(AuditHead).where(AuditHead.id == 1).values(count=AuditHead.count + 1))
     head = session.get(AuditHead, 1, populate_existing=True)
     record = make_record(head.count - 1, head.hash, kind, data, actor)
@@ -29,6 +30,7 @@ def append(session: Session, kind: str, data: dict, actor: str = "") -> dict:
             data=canonical_json(record["data"]),
             prev=record["prev"],
             hash=record["hash"],
+            agency_id=agency_id,
         )
     )
     head.hash = record["hash"]
@@ -51,3 +53,12 @@ def verify(session: Session, head: str | None = None) -> AuditReport:
     stored = session.get(AuditHead, 1)
     report = verify_records(records(session), head if head is not None else (stored.hash if stored else None))
     return report
+
+
+def draw_agency(session: Session, draw_id: int) -> str | None:
+    """The agency whose record a change of draw ``draw_id`` is (its plan's agency)."""
+    from api.models import DrawRecord, PlanRecord
+
+    return session.scalar(
+        select(PlanRecord.agency_id).join(DrawRecord, DrawRecord.plan_id == PlanRecord.id).where(DrawRecord.id == draw_id)
+    )

@@ -1,14 +1,20 @@
 """``randinspect demo --load``: the bundled sample county, loaded into the service's database.
 
 A new user who runs ``randinspect demo --load`` and then ``randinspect serve`` finds a filled
-service: the sample registry, a plan made from its ``plan.yaml``, a finished draw (seed
-``randinspect-demo-2026Q1``) with a notice and a notice code per visit, and its publication.
+service: the sample county's agencies in the agency tree, the sample registry, a plan made from
+its ``plan.yaml``, approved, its public commitment, the OFFICIAL draw made with the demo's fixed
+numbers (``DEMO_BEACON``, named as a demonstration, not a lottery) with a notice and a notice
+code per visit, and its publication.
 
-Nothing here writes those rows itself. The app is driven in-process (FastAPI's TestClient) with a
-temporary planner account and token created directly in the database: upload the registry,
-create the plan, draw it (polling until the background job is done), publish it — so exactly what
-the API stores is stored, audit records included. The temporary account and its token are
-deleted afterwards (the audit records keep its name, ``randinspect-demo``, as the actor).
+Nothing here writes those rows itself (except the tree's missing sample agencies). The app is
+driven in-process (FastAPI's TestClient) with a temporary planner and a temporary leader (and
+tokens) created directly in the database: upload the registry, create the plan, approve it,
+commit, draw it with the numbers (polling until the background job is done), publish it — so
+exactly what the API stores is stored, audit records included. The temporary accounts and their
+tokens are deleted afterwards (the audit records keep their names as the actors).
+
+``--accounts`` also creates a province, a city and a county account of each role (planner,
+leader, auditor, admin) with random passwords, printed once.
 
 Running it again does not load a second copy: when a published draw of the demo seed on the demo
 registry is already in the database, it says so and prints the same summary.
@@ -33,9 +39,13 @@ from api.migrate import upgrade
 from api.models import ApiToken, DrawRecord, PlanRecord, RegistryRecord, User, VisitRecord, utcnow
 from api.security import hash_password, new_token
 from api.settings import Settings, get_settings
-from scheduler.cli import DEMO_SEED, sample_dir
+from scheduler.cli import sample_dir
 
 REGISTRY_NAME = "示例县（正定县）2026Q1 · randinspect demo"
+DEMO_SOURCE = "演示用固定号码（randinspect demo，不是真实开奖）"
+DEMO_BEACON = "3 11 17 22 28 31; 9"
+DEMO_AGENCIES = {"province": "SJ130000", "city": "SJ130100", "county": "SJ130123"}
+DEMO_ROLES = ("planner", "leader", "auditor", "admin")
 PLAN_NAME = "正定县 2026年第一季度双随机抽查计划（示例）"
 ACTOR = "randinspect-demo"
 SKIP = {"plan.yaml", "README.md", "traps.json"}  # not registry tables
@@ -61,6 +71,7 @@ class DemoLoad:
     already_loaded: bool
     examples: list[dict] = field(default_factory=list)  # credit_code, notice_code, enterprise, date, visit_id
     seconds: float = 0.0
+    accounts: list[tuple[str, str, str, str]] = field(default_factory=list)  # name, role, agency, password ("" if it existed)
 
 
 def plan_spec(plan_file: Path) -> dict:
@@ -76,7 +87,7 @@ def _existing(session) -> tuple[int, int, int] | None:
         .join(DrawRecord, DrawRecord.plan_id == PlanRecord.id)
         .where(
             RegistryRecord.name == REGISTRY_NAME,
-            DrawRecord.seed == DEMO_SEED,
+            DrawRecord.seed_kind == "public",
             DrawRecord.status == "done",
             DrawRecord.published_at.is_not(None),
         )
@@ -85,12 +96,44 @@ def _existing(session) -> tuple[int, int, int] | None:
     return tuple(row) if row else None
 
 
-def _temporary_planner(write_sessions) -> tuple[int, str]:
-    """A planner account with an unusable password and a one-hour token: (user id, token)."""
+def _sample_tree(write_sessions, sample: Path) -> None:
+    """The sample county's agencies in the agency tree: missing ones added; one that is there
+    with other facts is an error (the demo never changes a tree)."""
+    from api.agencies import read_agencies
+    from api.models import AgencyRecord
+    from scheduler.tables import find_table
+
+    agencies = read_agencies(find_table(sample, "agencies"))
     with write_sessions() as s:
-        taken = set(s.scalars(select(User.username).where(User.username.startswith(ACTOR))))
-        name = ACTOR if ACTOR not in taken else f"{ACTOR}-{secrets.token_hex(4)}"
-        user = User(username=name, role="planner", password_hash=hash_password(secrets.token_urlsafe(32)), active=True)
+        for a in agencies.values():
+            row = s.get(AgencyRecord, a.agency_id)
+            facts = (a.name, a.department, a.level.name.lower(), a.parent_id, a.region_code)
+            if row is None:
+                s.add(
+                    AgencyRecord(
+                        agency_id=a.agency_id, name=a.name, department=a.department, level=facts[2],
+                        parent_id=a.parent_id, region_code=a.region_code,
+                    )
+                )
+            elif (row.name, row.department, row.level, row.parent_id, row.region_code) != facts:
+                raise DemoLoadError(f"agency {a.agency_id} of the agency tree differs from the sample county's")
+        s.commit()
+
+
+def _temporary_account(write_sessions, role: str = "planner") -> tuple[int, str]:
+    """An account of the sample's province agency with an unusable password and a one-hour
+    token: (user id, token)."""
+    with write_sessions() as s:
+        actor = ACTOR if role == "planner" else f"{ACTOR}-{role}"
+        taken = set(s.scalars(select(User.username).where(User.username.startswith(actor))))
+        name = actor if actor not in taken else f"{actor}-{secrets.token_hex(4)}"
+        user = User(
+            username=name,
+            role=role,
+            agency_id=DEMO_AGENCIES["province"],
+            password_hash=hash_password(secrets.token_urlsafe(32)),
+            active=True,
+        )
         s.add(user)
         s.flush()
         raw, digest = new_token()
@@ -99,7 +142,7 @@ def _temporary_planner(write_sessions) -> tuple[int, str]:
         return user.id, raw
 
 
-def _drop_planner(write_sessions, user_id: int) -> None:
+def _drop_account(write_sessions, user_id: int) -> None:
     with write_sessions() as s:
         s.execute(delete(ApiToken).where(ApiToken.user_id == user_id))
         s.execute(delete(User).where(User.id == user_id))
@@ -112,8 +155,10 @@ def _check(response, step: str, expected: int) -> dict:
     return response.json()
 
 
-def _drive(client, headers: dict, sample: Path, say: Callable[[str], None]) -> tuple[int, int, int]:
-    """Upload, plan, draw, publish through the API; (registry id, plan id, draw id)."""
+def _drive(
+    client, headers: dict, leader: dict, sample: Path, say: Callable[[str], None]
+) -> tuple[int, int, int]:
+    """Upload, plan, approve, commit, draw, publish through the API; (registry id, plan id, draw id)."""
     files = [
         ("files", (p.name, p.read_bytes(), "application/octet-stream"))
         for p in sorted(sample.iterdir())
@@ -133,8 +178,17 @@ def _drive(client, headers: dict, sample: Path, say: Callable[[str], None]) -> t
         201,
     )
     say(f"plan {plan['id']} created from plan.yaml ({len(plan['spec']['tasks'])} tasks)")
-    draw = _check(client.post(f"/api/plans/{plan['id']}/draws", json={"seed": DEMO_SEED}, headers=headers), "draw", 202)
-    say(f"draw {draw['id']} started (seed {DEMO_SEED!r}); waiting for it …")
+    _check(client.post(f"/api/plans/{plan['id']}/approve", headers=leader), "approve plan", 200)
+    commitment = _check(
+        client.post(f"/api/plans/{plan['id']}/commitment", json={"source": DEMO_SOURCE}, headers=headers),
+        "commitment",
+        201,
+    )
+    say(f"plan approved; commitment {commitment['commitment']} ({DEMO_SOURCE})")
+    draw = _check(
+        client.post(f"/api/plans/{plan['id']}/draws", json={"beacon": DEMO_BEACON}, headers=headers), "draw", 202
+    )
+    say(f"draw {draw['id']} started (numbers {DEMO_BEACON!r}, seed {draw['seed'][:16]}…); waiting for it …")
     deadline = time.monotonic() + DRAW_TIMEOUT
     while draw["status"] == "running":
         if time.monotonic() > deadline:
@@ -143,13 +197,37 @@ def _drive(client, headers: dict, sample: Path, say: Callable[[str], None]) -> t
         draw = _check(client.get(f"/api/draws/{draw['id']}", headers=headers), "poll draw", 200)
     if draw["status"] != "done":
         raise DemoLoadError(f"draw {draw['id']} {draw['status']}: {draw.get('error', '')}")
-    pub = _check(client.post(f"/api/draws/{draw['id']}/publish", headers=headers), "publish", 200)
+    pub = _check(
+        client.post(f"/api/draws/{draw['id']}/publish", json={"confirm": True}, headers=leader), "publish", 200
+    )
     say(f"draw {draw['id']} done and published ({pub['public_rows']} public rows)")
     return reg["id"], plan["id"], draw["id"]
 
 
+def make_accounts(write_sessions) -> list[tuple[str, str, str, str]]:
+    """``demo-<level>-<role>`` for the sample's province, city and county and each role, with
+    random passwords: (name, role, agency, password); an existing account is left alone ("")."""
+    out = []
+    with write_sessions() as s:
+        for level, agency in DEMO_AGENCIES.items():
+            for role in DEMO_ROLES:
+                name = f"demo-{level}-{role}"
+                if s.scalar(select(User.id).where(User.username == name)) is not None:
+                    out.append((name, role, agency, ""))
+                    continue
+                password = secrets.token_urlsafe(12)
+                s.add(User(username=name, role=role, agency_id=agency, password_hash=hash_password(password), active=True))
+                out.append((name, role, agency, password))
+        s.commit()
+    return out
+
+
 def load_demo(
-    database_url: str | None = None, *, examples: int = 3, say: Callable[[str], None] = lambda _m: None
+    database_url: str | None = None,
+    *,
+    examples: int = 3,
+    say: Callable[[str], None] = lambda _m: None,
+    accounts: bool = False,
 ) -> DemoLoad:
     """Load the sample county into ``database_url`` (default: the configured database),
     migrating it first. Idempotent: a second call finds the published demo draw and loads nothing."""
@@ -166,6 +244,7 @@ def load_demo(
     sample = sample_dir()
     engine = make_engine(url)
     try:
+        _sample_tree(session_factory(engine, write=True), sample)
         with session_factory(engine)() as s:
             found = _existing(s)
         if found is None:
@@ -173,12 +252,20 @@ def load_demo(
                 warnings.simplefilter("ignore", DeprecationWarning)
                 from fastapi.testclient import TestClient
             app = create_app(Settings(**{**settings.model_dump(), "database_url": url}))
-            user_id, token = _temporary_planner(app.state.write_sessions)
+            user_id, token = _temporary_account(app.state.write_sessions, "planner")
+            leader_id, leader_token = _temporary_account(app.state.write_sessions, "leader")
             try:
                 with TestClient(app) as client:
-                    found = _drive(client, {"Authorization": f"Bearer {token}"}, sample, say)
+                    found = _drive(
+                        client,
+                        {"Authorization": f"Bearer {token}"},
+                        {"Authorization": f"Bearer {leader_token}"},
+                        sample,
+                        say,
+                    )
             finally:
-                _drop_planner(app.state.write_sessions, user_id)
+                _drop_account(app.state.write_sessions, user_id)
+                _drop_account(app.state.write_sessions, leader_id)
             already = False
         else:
             already = True
@@ -193,6 +280,7 @@ def load_demo(
                 .limit(examples)
             ).all()
             report = audit_store.verify(s)
+        made = make_accounts(session_factory(engine, write=True)) if accounts else []
         if not report.ok:
             raise DemoLoadError(f"the audit record does not verify: {report.message}")
         return DemoLoad(
@@ -210,6 +298,7 @@ def load_demo(
                 for r in rows
             ],
             seconds=time.perf_counter() - t0,
+            accounts=made,
         )
     finally:
         engine.dispose()
@@ -226,12 +315,22 @@ def summary(load: DemoLoad, shown_url: str) -> str:
         head,
         f"  registry {load.registry_id}: {REGISTRY_NAME}",
         f"  plan {load.plan_id}: {PLAN_NAME} (drawn)",
-        f"  draw {load.draw_id}: seed {DEMO_SEED!r} (test seed), {load.visits} visits with notices and notice codes, "
-        f"published ({load.public_rows} public rows)",
+        f"  draw {load.draw_id}: official draw of the public commitment ({DEMO_SOURCE}: {DEMO_BEACON}), "
+        f"{load.visits} visits with notices and notice codes, published ({load.public_rows} public rows)",
         f"  audit record intact: {load.audit_records} records, head {load.audit_head}",
         "next:",
         "  randinspect serve                                  # then open http://127.0.0.1:8000/ and /docs",
-        "  no account is created: run `randinspect user add NAME --role planner` (or --role auditor) to sign in",
+        *(
+            [
+                "accounts (passwords shown once; an account that existed keeps its password):",
+                *[f"  {n:<24} {r:<8} {a:<9} {p or '(existed: unchanged)'}" for n, r, a, p in load.accounts],
+            ]
+            if load.accounts
+            else [
+                "  no account is created: run `randinspect user add NAME --role admin --agency SJ130000` "
+                "(or demo --load --accounts) to sign in"
+            ]
+        ),
         "  the public results need no account: GET /api/public/results, /api/public/draws",
         "enterprise look-up (POST /api/notices/lookup, or the enterprise page) — credit code + notice code:",
     ]

@@ -37,7 +37,16 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from api import audit_store
-from api.models import DrawRecord, PlanRecord, SelectionRecord, StratumRecord, VisitRecord, utcnow
+from api.models import (
+    CommitmentRecord,
+    DrawRecord,
+    PlanRecord,
+    RedrawRecord,
+    SelectionRecord,
+    StratumRecord,
+    VisitRecord,
+    utcnow,
+)
 from api.security import notice_code
 from api.store import materialise_registry, write_plan
 from scheduler.errors import InfeasibleError, InputError
@@ -148,6 +157,7 @@ def fail_draw(session: Session, draw: DrawRecord, error: str, actor: str = "") -
             "error": error[:2000],
         },
         actor or draw.requested_by,
+        session.scalar(select(PlanRecord.agency_id).where(PlanRecord.id == draw.plan_id)),
     )
     return True
 
@@ -220,6 +230,26 @@ def describe_error(exc: BaseException) -> str:
     return f"internal error: {type(exc).__name__}: {exc}"
 
 
+def official_extra(session: Session, draw: DrawRecord, registry_dir: Path, plan_file: Path) -> dict[str, Any]:
+    """What ``randinspect plan --commitment … --beacon …`` gives ``write_outputs``: for an official
+    draw the committed document (checked against the files, as the command line checks it), the
+    numbers and the key string; ``{"seed_kind": "test"}`` for a test draw."""
+    if draw.seed_kind != "public":
+        return {"seed_kind": "test"}
+    from scheduler.importer import registry_files
+    from scheduler.seed import check_commitment, derive_seed
+
+    c = session.get(CommitmentRecord, draw.commitment_id)
+    files = registry_files(registry_dir)
+    if (registry_dir / "calendar.csv").exists():
+        files["calendar"] = registry_dir / "calendar.csv"
+    check_commitment(c.document, files, plan_file)
+    seed, key = derive_seed(c.commitment, draw.beacon)
+    if seed != draw.seed:  # pragma: no cover - the request derived it the same way
+        raise RuntimeError(f"draw {draw.id}: the seed is not the one derived from commitment {c.id}")
+    return {"seed_kind": "public", "commitment": c.document, "beacon": draw.beacon, "key_string": key}
+
+
 def run_draw(app, draw_id: int) -> None:
     """The job. Never raises: a failure is recorded on the draw."""
     try:
@@ -231,6 +261,7 @@ def run_draw(app, draw_id: int) -> None:
                 plan = s.get(PlanRecord, draw.plan_id)
                 registry_dir = materialise_registry(s, plan.registry_id, work / "registry")
                 plan_file = write_plan(plan.spec, work / "plan.json")
+                extra = official_extra(s, draw, registry_dir, plan_file)
             result = run_plan(
                 registry_dir,
                 plan_file,
@@ -240,7 +271,7 @@ def run_draw(app, draw_id: int) -> None:
                 executor=app.state.settings.executor,
             )
             _progress(app, draw_id, "outputs", 0.85)
-            out = write_outputs(result, work / "out", registry_dir, plan_file, {"seed_kind": draw.seed_kind})
+            out = write_outputs(result, work / "out", registry_dir, plan_file, extra)
             _progress(app, draw_id, "storing", 0.95)
             store_draw(app, draw, result, out)
     except DrawCancelled:
@@ -262,7 +293,18 @@ def with_notice_code(notice: str, code: str) -> str:
     return out if n else notice.replace("<body>\n", "<body>\n" + line, 1)
 
 
-def _visit_rows(draw_id: int, result: PlanResult, out: Path) -> list[dict[str, Any]]:
+TEST_BANNER = (
+    '<p class="test-draw" style="border:2px solid #b00;color:#b00;padding:4px 8px;font-weight:bold">'
+    "测试抽取：本通知书来自测试抽取，不是正式抽取结果，不得送达，不得公示。</p>\n"
+)
+
+
+def mark_test(notice: str) -> str:
+    """A test draw's notice, marked 测试抽取 at its top."""
+    return notice.replace("<body>\n", "<body>\n" + TEST_BANNER, 1) if "<body>\n" in notice else TEST_BANNER + notice
+
+
+def _visit_rows(draw_id: int, result: PlanResult, out: Path, seed_kind: str = "public") -> list[dict[str, Any]]:
     ent = result.registry.enterprises
     codes = {v.credit_code for v in result.visits}
     sub = ent[ent["credit_code"].isin(codes)]
@@ -286,7 +328,7 @@ def _visit_rows(draw_id: int, result: PlanResult, out: Path) -> list[dict[str, A
                 "window_start": v.window_start,
                 "window_end": v.window_end,
                 "notice_code": code,
-                "notice_html": with_notice_code(notice, code),
+                "notice_html": with_notice_code(notice, code) if seed_kind == "public" else mark_test(with_notice_code(notice, code)),
             }
         )
     return rows
@@ -332,7 +374,7 @@ def store_draw(app, draw: DrawRecord, result: PlanResult, out: Path) -> None:
     audit record. Any error rolls all of it back (the caller then fails the draw)."""
     manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
     report_html = (out / "report.html").read_text(encoding="utf-8")
-    visit_rows = _visit_rows(draw.id, result, out)
+    visit_rows = _visit_rows(draw.id, result, out, draw.seed_kind)
     now = utcnow()
     with app.state.write_sessions() as s:
         changed = s.execute(
@@ -362,7 +404,32 @@ def store_draw(app, draw: DrawRecord, result: PlanResult, out: Path) -> None:
         ).rowcount
         if drawn != 1:
             raise RuntimeError(f"plan {draw.plan_id} is no longer being drawn")
-        audit_store.append(
+        agency = s.scalar(select(PlanRecord.agency_id).where(PlanRecord.id == draw.plan_id))
+        superseded: list[int] = []
+        redraw: RedrawRecord | None = None
+        if draw.seed_kind == "public":
+            c = s.get(CommitmentRecord, draw.commitment_id)
+            redraw = s.get(RedrawRecord, c.redraw_id) if c.redraw_id is not None else None
+            # The replaced official draw stays (public, marked superseded), never deleted.
+            superseded = list(
+                s.scalars(
+                    select(DrawRecord.id).where(
+                        DrawRecord.plan_id == draw.plan_id,
+                        DrawRecord.seed_kind == "public",
+                        DrawRecord.status == "done",
+                        DrawRecord.superseded_by.is_(None),
+                        DrawRecord.id != draw.id,
+                    )
+                )
+            )
+            if superseded:
+                s.execute(
+                    update(DrawRecord)
+                    .where(DrawRecord.id.in_(superseded))
+                    .values(superseded_by=draw.id)
+                    .execution_options(synchronize_session=False)
+                )
+        record = audit_store.append(
             s,
             "draw",
             {
@@ -376,7 +443,19 @@ def store_draw(app, draw: DrawRecord, result: PlanResult, out: Path) -> None:
                 "selected": len(result.selection),
                 "strata": len(result.strata),
                 "manifest_sha256": hashlib.sha256((out / MANIFEST).read_bytes()).hexdigest(),
+                "commitment": (manifest.get("commitment") or {}).get("commitment"),
+                "beacon": draw.beacon or None,
+                "supersedes": superseded,
+                "redraw_id": redraw.id if redraw is not None else None,
+                "redraw_approved_by": redraw.decided_by if redraw is not None else None,
             },
             draw.requested_by,
+            agency,
+        )
+        s.execute(
+            update(DrawRecord)
+            .where(DrawRecord.id == draw.id)
+            .values(draw_head=record["hash"])
+            .execution_options(synchronize_session=False)
         )
         s.commit()

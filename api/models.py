@@ -12,6 +12,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -29,13 +30,30 @@ class Base(DeclarativeBase):
     pass
 
 
+class AgencyRecord(Base):
+    """One agency of the service's agency tree (机构库): loaded by an admin from an agencies
+    table (the registry's format), never from an uploaded registry. Scope comes from it."""
+
+    __tablename__ = "agencies"
+    agency_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    department: Mapped[str] = mapped_column(String(64))
+    level: Mapped[str] = mapped_column(String(16))  # province, city, county, township
+    parent_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    region_code: Mapped[str] = mapped_column(String(12))
+    loaded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
 class User(Base):
-    """A planner or an auditor (enterprises use their notice code; the public needs no account)."""
+    """An account of one agency: planner, leader (负责人), auditor or admin (enterprises use
+    their notice code; the public needs no account)."""
 
     __tablename__ = "users"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     role: Mapped[str] = mapped_column(String(16))
+    # NULL only for accounts made before the agency tree existed: they cannot sign in.
+    agency_id: Mapped[str | None] = mapped_column(ForeignKey("agencies.agency_id"), nullable=True, index=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
@@ -60,6 +78,8 @@ class RegistryRecord(Base):
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     created_by: Mapped[str] = mapped_column(String(64), default="")
+    # The uploader's agency; NULL only for registries stored before the agency tree (in no scope).
+    agency_id: Mapped[str | None] = mapped_column(ForeignKey("agencies.agency_id"), nullable=True, index=True)
     summary: Mapped[dict] = mapped_column(JSON, default=dict)
     files: Mapped[list[RegistryFile]] = relationship(cascade="all, delete-orphan", order_by="RegistryFile.filename")
 
@@ -75,9 +95,12 @@ class RegistryFile(Base):
 
 
 class PlanRecord(Base):
-    """A quarterly plan: a draft until drawn, frozen afterwards.
+    """A quarterly plan: a draft until drawn or approved, frozen afterwards.
 
     ``status``: draft → drawing → drawn (→ drawing again only for a recorded re-draw).
+    ``agency_id``: the agency leading its tasks (their nearest common agency in the tree).
+    The official flow: ``approved_*`` (a leader), then commitments (table ``commitments``),
+    each drawn with public numbers; ``published_draw_id``: the one draw ever published.
     """
 
     __tablename__ = "plans"
@@ -90,6 +113,11 @@ class PlanRecord(Base):
     commitment: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    agency_id: Mapped[str | None] = mapped_column(ForeignKey("agencies.agency_id"), nullable=True, index=True)
+    created_by: Mapped[str] = mapped_column(String(64), default="")
+    approved_by: Mapped[str] = mapped_column(String(64), default="")
+    approved_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    published_draw_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class DrawRecord(Base):
@@ -114,7 +142,50 @@ class DrawRecord(Base):
     manifest: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     report_html: Mapped[str] = mapped_column(Text, default="")
     published_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    # Official draws: the commitment drawn, the public numbers, the audit heads at the draw and
+    # at its publication, who published it; a superseded draw names the draw that replaced it.
+    commitment_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    beacon: Mapped[str] = mapped_column(String(500), default="")
+    draw_head: Mapped[str] = mapped_column(String(64), default="")
+    publication_head: Mapped[str] = mapped_column(String(64), default="")
+    published_by: Mapped[str] = mapped_column(String(64), default="")
+    superseded_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
     __table_args__ = (UniqueConstraint("plan_id", "number"),)
+
+
+class CommitmentRecord(Base):
+    """A public commitment (``randinspect commit``) over an approved plan, its registry and the
+    software, made before the named source's numbers exist; public from the moment it is made.
+    ``redraw_id``: the approved re-draw it serves (None for the plan's first official draw)."""
+
+    __tablename__ = "commitments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"), index=True)
+    source: Mapped[str] = mapped_column(String(500))
+    commitment: Mapped[str] = mapped_column(String(64))
+    document: Mapped[dict] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    audit_head: Mapped[str] = mapped_column(String(64), default="")
+    redraw_id: Mapped[int | None] = mapped_column(ForeignKey("redraws.id"), nullable=True)
+    beacon: Mapped[str] = mapped_column(String(500), default="")  # the numbers, once given
+
+
+class RedrawRecord(Base):
+    """A request to replace a plan's official draw: a planner's reason, a leader's decision
+    (never the requester's own). Approved, it allows one new commitment."""
+
+    __tablename__ = "redraws"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"), index=True)
+    draw_id: Mapped[int] = mapped_column(ForeignKey("draws.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    requested_by: Mapped[str] = mapped_column(String(64))
+    requested_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, approved, rejected
+    decided_by: Mapped[str] = mapped_column(String(64), default="")
+    decision_note: Mapped[str] = mapped_column(Text, default="")
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 class VisitRecord(Base):
@@ -135,7 +206,10 @@ class VisitRecord(Base):
     window_end: Mapped[dt.date] = mapped_column(Date)
     notice_code: Mapped[str] = mapped_column(String(32))
     notice_html: Mapped[str] = mapped_column(Text)
-    __table_args__ = (UniqueConstraint("draw_id", "visit_id"),)
+    __table_args__ = (
+        UniqueConstraint("draw_id", "visit_id"),
+        Index("ix_visits_credit_code_notice_code", "credit_code", "notice_code"),
+    )
 
 
 class SelectionRecord(Base):
@@ -213,6 +287,8 @@ class AuditRecordRow(Base):
     data: Mapped[str] = mapped_column(Text)  # canonical JSON text, exactly as hashed
     prev: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # Whose record it is (not hashed): lists are scoped by it; NULL: service-wide records.
+    agency_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
 
 
 class Refusal(Base):

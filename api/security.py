@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import secrets
 
-ROLES = ("planner", "auditor")
+ROLES = ("planner", "leader", "auditor", "admin")
 _N, _R, _P = 2**14, 8, 1
 
 

@@ -397,13 +397,13 @@ def cmd_serve(host: str, port: int, workers: int) -> int:
     return 0
 
 
-def cmd_demo_load() -> int:
+def cmd_demo_load(accounts: bool = False) -> int:
     """``demo --load``: the sample county, a drawn plan and its publication, stored by the
     service's own API (see ``api.demo_load``) in the configured database."""
     from api.demo_load import DemoLoadError, load_demo, summary
 
     try:
-        load = load_demo(say=lambda m: print(m, flush=True))
+        load = load_demo(say=lambda m: print(m, flush=True), accounts=accounts)
     except DemoLoadError as exc:
         print(f"demo --load failed: {exc}", file=sys.stderr)
         return 1
@@ -433,35 +433,159 @@ def _read_password(from_stdin: bool) -> str:
     return first
 
 
-def cmd_user_add(name: str, role: str, password_stdin: bool) -> int:
-    """Create a planner or an auditor (there is no built-in account: the first one is made here)."""
-    from sqlalchemy import select
-
+def _service_session():
+    """(write session factory, engine, url) of the service's database, brought up to date."""
     from api.db import make_engine, session_factory
     from api.migrate import upgrade
-    from api.models import User
-    from api.security import hash_password
     from api.settings import get_settings
 
-    if not name or len(name) > 64 or any(ord(c) < 32 or ord(c) == 127 for c in name):
-        raise InputError(Problem("command line", None, "NAME", "a user name has 1 to 64 printable characters"))
-    password = _read_password(password_stdin)
+    url = get_settings().database_url
+    upgrade(url)
+    engine = make_engine(url)
+    return session_factory(engine, write=True), engine, url
+
+
+def _check_password(password: str) -> None:
     if len(password) < 10:
         raise InputError(Problem("command line", None, "password", "a password needs at least 10 characters"))
     if "\x00" in password:
         raise InputError(Problem("command line", None, "password", "a password cannot contain NUL"))
-    url = get_settings().database_url
-    upgrade(url)
-    engine = make_engine(url)
+
+
+def cmd_user_add(name: str, role: str, agency: str, password_stdin: bool) -> int:
+    """Create an account of ``agency`` (in the agency tree; the first admin is made here)."""
+    from sqlalchemy import select
+
+    from api.audit_store import append
+    from api.models import AgencyRecord, User
+    from api.security import hash_password
+
+    if not name or len(name) > 64 or any(ord(c) < 32 or ord(c) == 127 for c in name):
+        raise InputError(Problem("command line", None, "NAME", "a user name has 1 to 64 printable characters"))
+    password = _read_password(password_stdin)
+    _check_password(password)
+    sessions, engine, url = _service_session()
     try:
-        with session_factory(engine, write=True)() as session:
+        with sessions() as session:
+            if session.get(AgencyRecord, agency) is None:
+                raise InputError(
+                    Problem("command line", None, "--agency", f"agency {agency!r} is not in the agency tree "
+                            "(load it first: randinspect agencies load agencies.csv)")
+                )
             if session.scalar(select(User.id).where(User.username == name)) is not None:
                 raise InputError(Problem("command line", None, "NAME", f"user {name!r} exists"))
-            session.add(User(username=name, role=role, password_hash=hash_password(password), active=True))
+            session.add(User(username=name, role=role, agency_id=agency, password_hash=hash_password(password), active=True))
+            append(session, "note", {"event": "account created", "username": name, "role": role, "agency_id": agency},
+                   "command line", agency)
             session.commit()
     finally:
         engine.dispose()
-    print(f"{role} {name!r} created in {_redacted(url)}; sign in at POST /api/login")
+    print(f"{role} {name!r} of {agency} created in {_redacted(url)}; sign in at POST /api/login")
+    return 0
+
+
+def _account(session, name: str):
+    from sqlalchemy import select
+
+    from api.models import User
+
+    user = session.scalar(select(User).where(User.username == name))
+    if user is None:
+        raise InputError(Problem("command line", None, "NAME", f"no user {name!r}"))
+    return user
+
+
+def cmd_user_disable(name: str) -> int:
+    """Disable an account; its tokens are revoked (audited)."""
+    from sqlalchemy import delete
+
+    from api.audit_store import append
+    from api.models import ApiToken
+
+    sessions, engine, url = _service_session()
+    try:
+        with sessions() as session:
+            user = _account(session, name)
+            user.active = False
+            session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
+            append(session, "note", {"event": "account disabled", "username": name}, "command line", user.agency_id)
+            session.commit()
+    finally:
+        engine.dispose()
+    print(f"{name!r} disabled in {_redacted(url)}; its tokens are revoked")
+    return 0
+
+
+def cmd_user_password(name: str, password_stdin: bool) -> int:
+    """Set an account's password; its tokens are revoked (audited)."""
+    from sqlalchemy import delete
+
+    from api.audit_store import append
+    from api.models import ApiToken
+    from api.security import hash_password
+
+    password = _read_password(password_stdin)
+    _check_password(password)
+    sessions, engine, url = _service_session()
+    try:
+        with sessions() as session:
+            user = _account(session, name)
+            user.password_hash = hash_password(password)
+            session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
+            append(session, "note", {"event": "password set", "username": name}, "command line", user.agency_id)
+            session.commit()
+    finally:
+        engine.dispose()
+    print(f"password of {name!r} set in {_redacted(url)}; its tokens are revoked")
+    return 0
+
+
+def cmd_agencies_load(path: Path) -> int:
+    """Load (add to or update) the service's agency tree from an agencies table."""
+    from sqlalchemy import func, select
+
+    from api.agencies import load_tree
+    from api.audit_store import append
+    from api.models import AgencyRecord
+
+    if not Path(path).is_file():
+        raise InputError(Problem(Path(path).name, None, None, "no such file"))
+    sessions, engine, url = _service_session()
+    try:
+        with sessions() as session:
+            added, updated = load_tree(session, Path(path))
+            append(session, "note", {"event": "agency tree loaded", "file": Path(path).name, "added": added,
+                                     "updated": updated}, "command line")
+            total = session.scalar(select(func.count()).select_from(AgencyRecord))
+            session.commit()
+    finally:
+        engine.dispose()
+    print(f"agency tree in {_redacted(url)}: {added} added, {updated} updated, {total} agencies")
+    return 0
+
+
+def cmd_agencies_adopt(agency: str) -> int:
+    """Give every account, registry, plan and audit record made before the agency tree existed
+    (no agency) to ``agency``: until then they are in no scope."""
+    from sqlalchemy import update
+
+    from api.models import AgencyRecord, AuditRecordRow, PlanRecord, RegistryRecord, User
+
+    sessions, engine, url = _service_session()
+    try:
+        with sessions() as session:
+            if session.get(AgencyRecord, agency) is None:
+                raise InputError(Problem("command line", None, "AGENCY_ID", f"agency {agency!r} is not in the agency tree"))
+            counts = {
+                model.__tablename__: session.execute(
+                    update(model).where(model.agency_id.is_(None)).values(agency_id=agency)
+                ).rowcount
+                for model in (User, RegistryRecord, PlanRecord, AuditRecordRow)
+            }
+            session.commit()
+    finally:
+        engine.dispose()
+    print(f"given to {agency} in {_redacted(url)}: " + ", ".join(f"{n} {t}" for t, n in counts.items()))
     return 0
 
 
@@ -476,6 +600,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="instead, load the sample county, its plan, a finished draw and its publication into the service's "
         "database (RANDINSPECT_DATABASE_URL, default ./randinspect.db); a second run loads nothing",
+    )
+    demo.add_argument(
+        "--accounts",
+        action="store_true",
+        help="with --load: also create a province, a city and a county account of each role "
+        "(random passwords, printed once)",
     )
     plan = sub.add_parser("plan", help="draw, staff and schedule a quarterly plan")
     plan.add_argument("registry", type=Path)
@@ -541,12 +671,24 @@ def build_parser() -> argparse.ArgumentParser:
     sv.add_argument("--host", default="127.0.0.1")
     sv.add_argument("--port", type=int, default=8000)
     sv.add_argument("--workers", type=int, default=1)
-    us = sub.add_parser("user", help="service accounts (planners and auditors)")
+    us = sub.add_parser("user", help="service accounts (planner, leader, auditor, admin)")
     us_sub = us.add_subparsers(dest="user_command", required=True)
     ua = us_sub.add_parser("add", help="create a user (the password is asked twice, or read from stdin)")
     ua.add_argument("name")
-    ua.add_argument("--role", choices=["planner", "auditor"], required=True)
+    ua.add_argument("--role", choices=["planner", "leader", "auditor", "admin"], required=True)
+    ua.add_argument("--agency", required=True, help="the account's agency (an agency_id of the agency tree)")
     ua.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
+    ud = us_sub.add_parser("disable", help="disable a user (its tokens are revoked)")
+    ud.add_argument("name")
+    up = us_sub.add_parser("password", help="set a user's password (its tokens are revoked)")
+    up.add_argument("name")
+    up.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
+    ag = sub.add_parser("agencies", help="the service's agency tree (机构库)")
+    ag_sub = ag.add_subparsers(dest="agencies_command", required=True)
+    al = ag_sub.add_parser("load", help="add or update agencies from an agencies table (registry format)")
+    al.add_argument("file", type=Path)
+    ad = ag_sub.add_parser("adopt", help="give data made before the agency tree (no agency) to an agency")
+    ad.add_argument("agency_id")
     return parser
 
 
@@ -555,7 +697,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "demo":
             if args.load:
-                return cmd_demo_load()
+                return cmd_demo_load(args.accounts)
+            if args.accounts:
+                print("bad input: --accounts goes with --load", file=sys.stderr)
+                return 2
             return cmd_plan(
                 sample_dir(), sample_dir() / "plan.yaml", DEMO_SEED, args.out, None, executor=args.executor
             )
@@ -587,7 +732,15 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "serve":
             return cmd_serve(args.host, args.port, args.workers)
         if args.command == "user":
-            return cmd_user_add(args.name, args.role, args.password_stdin)
+            if args.user_command == "add":
+                return cmd_user_add(args.name, args.role, args.agency, args.password_stdin)
+            if args.user_command == "disable":
+                return cmd_user_disable(args.name)
+            return cmd_user_password(args.name, args.password_stdin)
+        if args.command == "agencies":
+            if args.agencies_command == "load":
+                return cmd_agencies_load(args.file)
+            return cmd_agencies_adopt(args.agency_id)
         if args.command == "generate":
             from data.generate import GenerateError, generate_from_args
 

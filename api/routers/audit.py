@@ -1,4 +1,11 @@
-"""The 全过程记录: read the hash chain and verify it (planners and auditors)."""
+"""The 全过程记录: read the hash chain and verify it (planners, leaders and auditors).
+
+Records are listed within the reader's scope (records of its agencies, and the service-wide ones:
+agency tree loads); verification always covers the whole chain (a hash chain cannot be checked
+in parts) and answers only whether it is intact, its length and head, and the first bad seq.
+With ``head`` — the one published at a commitment, draw or publication — records cut from the
+end of the chain (and a rewound stored head) are detected: the head must be one of the chain's
+hashes, and the newest records after it are reported."""
 
 from __future__ import annotations
 
@@ -11,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api import audit_store
-from api.deps import PlannerOrAuditor, SessionDep
+from api.deps import ReadScope, SessionDep
 from api.models import AuditHead, AuditRecordRow
 from api.routers.auth import MAX_ID, errors
 from scheduler.audit import AuditReport, verify_records
@@ -46,14 +53,20 @@ def _data(text: str) -> Any:
 
 @router.get("/audit", response_model=list[AuditRecordPublic], responses=errors(401, 403, 422))
 def audit_records(
-    user: PlannerOrAuditor,
+    scope: ReadScope,
     session: SessionDep,
     start: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[AuditRecordPublic]:
     """Records from ``start`` (their seq), oldest first."""
     rows = session.scalars(
-        select(AuditRecordRow).where(AuditRecordRow.seq >= start).order_by(AuditRecordRow.seq).limit(limit)
+        select(AuditRecordRow)
+        .where(
+            AuditRecordRow.seq >= start,
+            AuditRecordRow.agency_id.in_(sorted(scope.agency_ids)) | AuditRecordRow.agency_id.is_(None),
+        )
+        .order_by(AuditRecordRow.seq)
+        .limit(limit)
     )
     return [
         AuditRecordPublic(seq=r.seq, time=r.time, kind=r.kind, actor=r.actor, data=_data(r.data), prev=r.prev, hash=r.hash)
@@ -77,18 +90,36 @@ def _verify(session: Session, head: str | None) -> AuditReport:
 
 @router.get("/audit/verify", response_model=AuditVerification, responses=errors(401, 403, 422))
 def audit_verify(
-    user: PlannerOrAuditor,
+    scope: ReadScope,
     session: SessionDep,
     head: Annotated[
         str | None, Query(pattern=r"^[0-9a-f]{64}$", description="the published head: also catches records cut from the end")
     ] = None,
 ) -> AuditVerification:
-    """Check the whole chain; the first edited, dropped or reordered record is named."""
-    report = _verify(session, head)
+    """Check the whole chain; the first edited, dropped or reordered record is named. With
+    ``head`` (a head published at a commitment, draw or publication): the chain must contain it,
+    else records were cut from its end (detected even when the stored head was rewound too);
+    records appended after it are normal and said so."""
+    report = _verify(session, None)
     stored = session.get(AuditHead, 1)
+    if report.ok and head is not None:
+        hashes = {r.hash: r.seq for r in session.scalars(select(AuditRecordRow))}
+        if head == "0" * 64 or head in hashes:
+            at = hashes.get(head, -1)
+            later = report.count - 1 - at
+            message = (
+                f"audit record intact: {report.count} records, head {report.head}; the published head {head} is "
+                f"record {at}'s" + (f", {later} records were added after it" if later else ", the newest")
+            )
+            return AuditVerification(ok=True, count=report.count, head=report.head, first_bad=None, message=message)
+        message = (
+            f"AUDIT RECORD BROKEN: the published head {head} is no record's hash: records were removed from the "
+            f"end of the chain (it now ends at record {report.count - 1}, hash {report.head}), or the head is not this service's"
+        )
+        return AuditVerification(ok=False, count=report.count, head=report.head, first_bad=report.count, message=message)
     message = report.message or (
         f"audit record intact: {report.count} records, head {report.head}"
-        + ("" if stored is None or head is not None or stored.hash == report.head else " (the stored head differs)")
+        + ("" if stored is None or stored.hash == report.head else " (the stored head differs)")
     )
     return AuditVerification(
         ok=report.ok, count=report.count, head=report.head, first_bad=report.first_bad, message=message

@@ -1,21 +1,27 @@
-"""Sign-in with a password (OAuth2 password form), bearer tokens, and the planner's user
-administration. There is no built-in account: the first one comes from
-``randinspect user add NAME --role planner``."""
+"""Sign-in with a password (OAuth2 password form), bearer tokens, the admins' account
+administration (within their scope) and the agency tree (机构库). There is no built-in account:
+the first admin comes from ``randinspect user add NAME --role admin --agency AGENCY_ID``."""
 
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, Depends, File, HTTPException, Request, UploadFile, status
+from fastapi import Path as PathParam
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from api.deps import CurrentUser, Planner, SessionDep, WriteSessionDep, oauth2, refuse
-from api.models import ApiToken, User, utcnow
+from api import audit_store
+from api.agencies import load_tree
+from api.deps import AdminScope, AnyScope, CurrentUser, SessionDep, WriteSessionDep, oauth2, refuse
+from api.models import AgencyRecord, ApiToken, User, utcnow
 from api.security import hash_password, new_token, token_digest, verify_password
+from scheduler.errors import InputError, Problem
 
 router = APIRouter(tags=["auth"])
 
@@ -56,15 +62,22 @@ def clean(text: str) -> str:
 
 # --------------------------------------------------------------------------- schemas
 
-Role = Literal["planner", "auditor"]
+Role = Literal["planner", "leader", "auditor", "admin"]
+AgencyId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")]
+UserId = Annotated[int, PathParam(ge=1, le=MAX_ID, description="the account's id")]
 
 
 class UserBase(BaseModel):
     username: str = Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")
     role: Role
+    agency_id: AgencyId
 
 
 class UserCreate(UserBase):
+    password: str = Field(min_length=10, max_length=1024, pattern=NO_NUL)
+
+
+class PasswordChange(BaseModel):
     password: str = Field(min_length=10, max_length=1024, pattern=NO_NUL)
 
 
@@ -79,7 +92,24 @@ class Token(BaseModel):
     access_token: str
     token_type: Literal["bearer"] = "bearer"
     role: Role
+    agency_id: str
     expires_at: dt.datetime
+
+
+class AgencyPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    agency_id: str
+    name: str
+    department: str
+    level: str
+    parent_id: str | None
+    region_code: str
+
+
+class TreeLoad(BaseModel):
+    added: int
+    updated: int
+    agencies: int
 
 
 # --------------------------------------------------------------------------- endpoints
@@ -97,14 +127,14 @@ def login(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()
     session.rollback()  # end the read transaction before the slow hash
     # Hash even for an unknown user, so the answer's timing does not tell who exists.
     ok = verify_password(form.password, user.password_hash if user else _DUMMY_HASH)
-    if user is None or not ok or not user.active:
+    if user is None or not ok or not user.active or not user.agency_id:
         raise refuse(request, status.HTTP_401_UNAUTHORIZED, "wrong username or password", clean(username))
     raw, digest = new_token()
     expires = utcnow() + dt.timedelta(hours=request.app.state.settings.token_hours)
     with request.app.state.write_sessions() as write:
         write.add(ApiToken(user_id=user.id, token_hash=digest, expires_at=expires))
         write.commit()
-    return Token(access_token=raw, role=user.role, expires_at=expires)
+    return Token(access_token=raw, role=user.role, agency_id=user.agency_id, expires_at=expires)
 
 
 @router.get("/me", response_model=UserPublic, responses=errors(401))
@@ -123,19 +153,108 @@ def logout(
     return Message(detail=f"{user.username} signed out")
 
 
+@router.get("/users", response_model=list[UserPublic], responses=errors(401, 403))
+def list_users(scope: AdminScope, session: SessionDep) -> list[User]:
+    """The accounts of the admin's scope."""
+    return list(
+        session.scalars(select(User).where(User.agency_id.in_(sorted(scope.agency_ids))).order_by(User.id))
+    )
+
+
 @router.post(
     "/users", response_model=UserPublic, status_code=status.HTTP_201_CREATED, responses=errors(401, 403, 409, 422)
 )
-def create_user(body: UserCreate, planner: Planner, session: WriteSessionDep) -> User:
-    """A planner creates a planner or an auditor (password of at least 10 characters)."""
+def create_user(body: UserCreate, scope: AdminScope, session: WriteSessionDep) -> User:
+    """An admin creates an account of any role for an agency of its scope (an agency outside
+    it, or unknown, is refused: 422)."""
+    if not scope.covers(body.agency_id):
+        raise HTTPException(422, f"agency {body.agency_id!r} is not in the agency tree under your agency")
     password_hash = hash_password(body.password)  # before the write transaction begins
     if session.scalar(select(User.id).where(User.username == body.username)) is not None:
         raise HTTPException(status.HTTP_409_CONFLICT, f"user {body.username!r} exists")
-    user = User(username=body.username, role=body.role, password_hash=password_hash, active=True)
+    user = User(
+        username=body.username, role=body.role, agency_id=body.agency_id, password_hash=password_hash, active=True
+    )
     session.add(user)
+    audit_store.append(
+        session,
+        "note",
+        {"event": "account created", "username": body.username, "role": body.role, "agency_id": body.agency_id},
+        scope.username,
+        body.agency_id,
+    )
     try:
         session.commit()
     except IntegrityError:
         session.rollback()
         raise HTTPException(status.HTTP_409_CONFLICT, f"user {body.username!r} exists") from None
     return user
+
+
+def _revoke(session, user: User) -> None:
+    session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
+
+
+@router.post("/users/{user_id}/disable", response_model=UserPublic, responses=errors(401, 403, 404, 422))
+def disable_user(user_id: UserId, scope: AdminScope, session: WriteSessionDep) -> User:
+    """Disable an account of the admin's scope (its tokens are revoked; audited)."""
+    user = scope.account(session, user_id)
+    user.active = False
+    _revoke(session, user)
+    audit_store.append(
+        session, "note", {"event": "account disabled", "username": user.username}, scope.username, user.agency_id
+    )
+    session.commit()
+    return user
+
+
+@router.post("/users/{user_id}/password", response_model=UserPublic, responses=errors(401, 403, 404, 422))
+def set_password(user_id: UserId, body: PasswordChange, scope: AdminScope, session: WriteSessionDep) -> User:
+    """Set a new password for an account of the admin's scope (its tokens are revoked)."""
+    password_hash = hash_password(body.password)
+    user = scope.account(session, user_id)
+    user.password_hash = password_hash
+    _revoke(session, user)
+    audit_store.append(
+        session, "note", {"event": "password set", "username": user.username}, scope.username, user.agency_id
+    )
+    session.commit()
+    return user
+
+
+@router.get("/agencies", response_model=list[AgencyPublic], responses=errors(401))
+def list_agencies(scope: AnyScope, session: SessionDep) -> list[AgencyRecord]:
+    """The agencies of the caller's scope (its agency and those below it)."""
+    return list(
+        session.scalars(
+            select(AgencyRecord).where(AgencyRecord.agency_id.in_(sorted(scope.agency_ids))).order_by(AgencyRecord.agency_id)
+        )
+    )
+
+
+@router.post("/agencies", response_model=TreeLoad, responses=errors(401, 403, 422))
+def load_agencies(
+    request: Request,
+    scope: AdminScope,
+    session: WriteSessionDep,
+    file: Annotated[UploadFile, File(description="the agencies table (.csv, .xlsx or .parquet), registry format")],
+) -> TreeLoad:
+    """Add or update agencies of the tree (an admin of a top agency, one without a parent, only:
+    the tree is the whole service's). Agencies are never removed. Audited."""
+    me = session.get(AgencyRecord, scope.user.agency_id)
+    if me is None or me.parent_id is not None:
+        raise refuse(request, 403, "only an admin of a top agency may change the agency tree", scope.username)
+    name = PureWindowsPath(PurePosixPath(file.filename or "agencies.csv").name).name or "agencies.csv"
+    suffix = PurePosixPath(name).suffix.lower()
+    if suffix not in (".csv", ".xlsx", ".parquet"):
+        raise InputError(Problem(name, None, None, "an agencies table is a .csv, .xlsx or .parquet file"))
+    with tempfile.TemporaryDirectory(prefix="randinspect-agencies-") as tmp:
+        path = Path(tmp) / name
+        path.write_bytes(file.file.read())
+        added, updated = load_tree(session, path)
+    total = len(session.scalars(select(AgencyRecord.agency_id)).all())
+    audit_store.append(
+        session, "note", {"event": "agency tree loaded", "file": name, "added": added, "updated": updated}, scope.username
+    )
+    session.commit()
+    return TreeLoad(added=added, updated=updated, agencies=total)

@@ -17,9 +17,9 @@ from openpyxl import Workbook
 from sqlalchemy import select
 from sqlalchemy.orm import defer
 
-from api.deps import PlannerOrAuditor, SessionDep
+from api.deps import ReadScope, SessionDep
 from api.models import VisitRecord
-from api.routers.draws import DrawId
+from api.routers.draws import DrawId, kind_label
 from api.routers.registries import AUTH, CONFLICT, NOT_FOUND
 from api.routers.visits import _done_draw, _team
 
@@ -27,7 +27,7 @@ router = APIRouter(tags=["exports"])
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ALL_SHEET = "检查户次"
-ALL_HEADER = ("检查户次编号", "企业名称", "统一社会信用代码", "抽查任务", "检查日期", "检查人员", "执法证号")
+ALL_HEADER = ("检查户次编号", "企业名称", "统一社会信用代码", "抽查任务", "检查日期", "检查人员", "执法证号", "抽取性质")
 PERSON_HEADER = (
     "检查日期",
     "检查户次编号",
@@ -37,6 +37,7 @@ PERSON_HEADER = (
     "抽查任务",
     "检查组成员",
     "执法证号",
+    "抽取性质",
 )
 _FORBIDDEN = re.compile(r"[\[\]:*?/\\\x00-\x1f\x7f]")
 MAX_SHEET = 31
@@ -62,8 +63,9 @@ def _widths(ws, widths: tuple[int, ...]) -> None:
         ws.column_dimensions[chr(ord("A") + i)].width = w
 
 
-def build_workbook(visits: list[dict]) -> bytes:
-    """The workbook for ``visits`` (dicts of ``api.routers.visits._fields``), as bytes."""
+def build_workbook(visits: list[dict], kind: str = "正式抽取") -> bytes:
+    """The workbook for ``visits`` (dicts of ``api.routers.visits._fields``), as bytes; every row
+    says how the draw was made (``kind``: 正式抽取, or 测试抽取 for a test draw)."""
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(ALL_SHEET)
     _widths(ws, (16, 36, 22, 28, 12, 24, 40))
@@ -80,6 +82,7 @@ def build_workbook(visits: list[dict]) -> bytes:
                 v["date"],
                 "、".join(m.name or m.inspector_id for m in v["team"]),
                 "、".join(m.certificate_no for m in v["team"]),
+                kind,
             )
         )
         for m in v["team"]:
@@ -101,6 +104,7 @@ def build_workbook(visits: list[dict]) -> bytes:
                     "、".join(v["task_ids"]),
                     "、".join(m.name or m.inspector_id for m in v["team"]),
                     "、".join(m.certificate_no for m in v["team"]),
+                    kind,
                 )
             )
     buf = io.BytesIO()
@@ -122,8 +126,9 @@ def build_workbook(visits: list[dict]) -> bytes:
     },
     summary="The draw's visits as an Excel workbook (all visits, and one sheet per inspector)",
 )
-def export_xlsx(draw_id: DrawId, request: Request, _user: PlannerOrAuditor, session: SessionDep) -> Response:
-    _draw, lookup = _done_draw(request, session, draw_id)
+def export_xlsx(draw_id: DrawId, request: Request, scope: ReadScope, session: SessionDep) -> Response:
+    draw, lookup = _done_draw(request, session, draw_id, scope)
+    kind = kind_label(draw.seed_kind)
     rows = session.scalars(
         select(VisitRecord)
         .options(defer(VisitRecord.notice_html), defer(VisitRecord.notice_code))
@@ -145,11 +150,12 @@ def export_xlsx(draw_id: DrawId, request: Request, _user: PlannerOrAuditor, sess
             }
         )
     session.rollback()
-    filename = f"检查户次-{draw_id}.xlsx"
+    filename = f"检查户次-{draw_id}.xlsx" if kind == "正式抽取" else f"{kind}-检查户次-{draw_id}.xlsx"
+    ascii_name = f"draw-{draw_id}.xlsx" if kind == "正式抽取" else f"TEST-draw-{draw_id}.xlsx"
     return Response(
-        content=build_workbook(visits),
+        content=build_workbook(visits, kind),
         media_type=XLSX,
         headers={
-            "Content-Disposition": f"attachment; filename=\"draw-{draw_id}.xlsx\"; filename*=UTF-8''{quote(filename)}"
+            "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
         },
     )

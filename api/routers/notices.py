@@ -1,8 +1,10 @@
 """The enterprise's own notice (检查通知书), by its credit code and the code printed on the notice.
 
-No account: the notice code is the enterprise's key. One indexed query (the enterprise's visit in
-the newest finished draw that contains it), no pipeline work: the structured fields are read
-back from the stored notice, which ``scheduler.notices.render_notice`` wrote.
+No account: the notice code is the enterprise's key. The code identifies ONE visit of ONE draw:
+later draws never hide or change what an issued notice shows; a notice of a draw replaced by an
+approved re-draw is shown marked 已作废 (void). Only official draws (from a public commitment)
+are found: a test draw's notices (测试抽取) are not. One indexed query, no pipeline work: the
+structured fields are read back from the stored notice, which ``render_notice`` wrote.
 """
 
 from __future__ import annotations
@@ -62,6 +64,8 @@ class Right(BaseModel):
 class NoticePublic(BaseModel):
     visit_id: str
     draw_id: int
+    void: bool = Field(False, description="the draw was replaced by an approved re-draw: this notice is void (已作废)")
+    status: str = Field("有效", description="有效, or 已作废")
     credit_code: str
     enterprise: str
     date: dt.date
@@ -88,23 +92,36 @@ _COLUMNS = (
     VisitRecord.window_end,
     VisitRecord.notice_code,
     VisitRecord.notice_html,
+    DrawRecord.superseded_by,
+)
+VOID = "已作废"
+VOID_BANNER = (
+    '<p class="void" style="border:2px solid #b00;color:#b00;padding:4px 8px;font-weight:bold">'
+    "已作废：本通知书所属的抽取已经负责人批准重新抽取，本通知书作废。</p>\n"
 )
 
 
 def find_visit(conn: Session | Connection, codes: EnterpriseCodes) -> Row | None:
-    """The enterprise's visit in the newest finished draw containing it, if ``notice_code`` is
-    that visit's code (compared in constant time); else None. One indexed query."""
-    row = conn.execute(
+    """The enterprise's visit whose code is ``notice_code`` (compared in constant time), in any
+    finished OFFICIAL draw; else None. One indexed query over the enterprise's visits."""
+    rows = conn.execute(
         select(*_COLUMNS)
         .join(DrawRecord, DrawRecord.id == VisitRecord.draw_id)
-        .where(VisitRecord.credit_code == codes.credit_code, DrawRecord.status == "done")
+        .where(
+            VisitRecord.credit_code == codes.credit_code,
+            DrawRecord.status == "done",
+            DrawRecord.seed_kind == "public",
+        )
         .order_by(VisitRecord.draw_id.desc())
-        .limit(1)
-    ).first()
-    stored = row.notice_code.upper().encode() if row is not None else b"\x00"
-    if row is None or not hmac.compare_digest(stored, codes.notice_code.encode()):
-        return None
-    return row
+    ).all()
+    found = None
+    given = codes.notice_code.encode()
+    for row in rows or ():
+        if hmac.compare_digest(row.notice_code.upper().encode(), given):
+            found = row
+    if not rows:
+        hmac.compare_digest(b"\x00", given)  # the same work when the enterprise has no visit
+    return found
 
 
 def enterprise_visit(request: Request, session: Session | Connection, codes: EnterpriseCodes) -> Row:
@@ -182,9 +199,15 @@ def notice_fields(html: str) -> tuple[tuple[tuple[str, ...], ...], tuple[tuple[s
 def notice_of(row: Row) -> NoticePublic:
     items, team, agencies = notice_fields(row.notice_html)
     ids = [i for i in row.inspector_ids.split(";") if i]
+    void = row.superseded_by is not None
+    html = row.notice_html
+    if void:
+        html = html.replace("<body>\n", "<body>\n" + VOID_BANNER, 1) if "<body>\n" in html else VOID_BANNER + html
     return NoticePublic(
         visit_id=row.visit_id,
         draw_id=row.draw_id,
+        void=void,
+        status=VOID if void else "有效",
         credit_code=row.credit_code,
         enterprise=row.enterprise,
         date=row.date,
@@ -198,7 +221,7 @@ def notice_of(row: Row) -> NoticePublic:
             for k, (n, c, a) in enumerate(team)
         ],
         rights=[Right(title=t, text=x) for t, x in RIGHTS],
-        html=row.notice_html,
+        html=html,
     )
 
 

@@ -1,5 +1,8 @@
 """Quarterly plans: a draft the planner edits (optimistic concurrency on ``version``), frozen once
-drawn.
+drawn or approved by a leader (``POST /plans/{id}/approve``: 实施检查前，要经本单位负责人同意).
+
+A plan belongs to the agency that leads its tasks (their nearest common agency in the agency
+tree); every task must be led by an agency of the planner's scope (else 422 naming the task).
 
 ``spec`` is the contract's plan file as JSON (``quarter``, ``policy``, ``tasks``); it is checked
 like the command line checks a plan file, and against the plan's registry (unknown agencies or
@@ -21,8 +24,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from api import audit_store
-from api.deps import Planner, PlannerOrAuditor, SessionDep, WriteSessionDep
-from api.models import DrawRecord, PlanRecord, RegistryRecord, utcnow
+from api.agencies import common_agency
+from api.deps import LeaderScope, PlannerScope, ReadScope, Scope, SessionDep, WriteSessionDep
+from api.models import CommitmentRecord, DrawRecord, PlanRecord, utcnow
 from api.routers.registries import (
     AUTH,
     BAD_INPUT,
@@ -38,7 +42,7 @@ from api.routers.registries import (
     registry_lookup,
 )
 from scheduler.errors import InputError, Problem
-from scheduler.plan import check_plan_against_registry, parse_plan
+from scheduler.plan import Plan, check_plan_against_registry, parse_plan
 
 router = APIRouter(tags=["plans"])
 
@@ -92,14 +96,25 @@ class PlanPublic(PlanBase):
 
     id: int
     registry_id: int
+    agency_id: str | None = Field(description="the agency leading the plan's tasks")
     status: str = Field(description="draft → drawing → drawn (a recorded re-draw: drawn → drawing → drawn)")
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime
     current_draw_id: int | None = Field(None, description="the newest finished draw")
+    approved_by: str = Field("", description="the leader who approved the plan for its official draw")
+    approved_at: dt.datetime | None = None
+    stage: str = Field(
+        "draft",
+        description="the official flow: draft (编制) → approved (负责人审批) → committed (承诺公示, awaiting the "
+        "public numbers) → drawn (抽取) → published (审批公示)",
+    )
+    commitment_id: int | None = Field(None, description="the open commitment, awaiting its numbers")
+    official_draw_id: int | None = Field(None, description="the plan's current official draw")
+    published_draw_id: int | None = None
 
 
-def check_spec(request: Request, session: Session, registry_id: int, spec: dict) -> None:
+def check_spec(request: Request, session: Session, registry_id: int, spec: dict) -> Plan:
     """Raise InputError (422, every problem) unless ``spec`` is a good plan for the registry."""
     unstorable = json_problems(spec)
     if unstorable:
@@ -115,6 +130,25 @@ def check_spec(request: Request, session: Session, registry_id: int, spec: dict)
     except LookupError:
         raise not_found("registry", registry_id) from None
     check_plan_against_registry(plan, registry)
+    return plan
+
+
+def plan_agency(session: Session, scope: Scope, plan: Plan) -> str:
+    """The agency the plan belongs to: the nearest common agency of its tasks' lead agencies.
+    A task led outside ``scope`` is refused (422 naming the task)."""
+    problems = [
+        Problem(PLAN_FILE, None, f"tasks[{k}].agency_id", f"task {t.task_id}: {t.agency_id!r} is not an agency under yours")
+        for k, t in enumerate(plan.tasks)
+        if not scope.covers(t.agency_id)
+    ]
+    if problems:
+        raise InputError(problems)
+    agency = common_agency(session, {t.agency_id for t in plan.tasks})
+    if agency is None or not scope.covers(agency):
+        raise InputError(
+            Problem(PLAN_FILE, None, "tasks", "the tasks' lead agencies have no common agency under yours; make one plan per agency")
+        )
+    return agency
 
 
 def current_draws(session: Session, plan_ids: list[int]) -> dict[int, int]:
@@ -129,10 +163,51 @@ def current_draws(session: Session, plan_ids: list[int]) -> dict[int, int]:
     return {p: d for p, d in rows}
 
 
-def plan_public(plan: PlanRecord, current: int | None) -> PlanPublic:
+def open_commitment(session: Session, plan_id: int) -> CommitmentRecord | None:
+    """The plan's newest commitment when no official draw has finished with it yet."""
+    c = session.scalar(
+        select(CommitmentRecord).where(CommitmentRecord.plan_id == plan_id).order_by(CommitmentRecord.id.desc()).limit(1)
+    )
+    if c is None:
+        return None
+    done = session.scalar(
+        select(DrawRecord.id).where(DrawRecord.commitment_id == c.id, DrawRecord.status == "done").limit(1)
+    )
+    return None if done is not None else c
+
+
+def official_draw(session: Session, plan_id: int) -> DrawRecord | None:
+    """The plan's current official draw: finished, from a commitment, not superseded."""
+    return session.scalar(
+        select(DrawRecord)
+        .where(
+            DrawRecord.plan_id == plan_id,
+            DrawRecord.seed_kind == "public",
+            DrawRecord.status == "done",
+            DrawRecord.superseded_by.is_(None),
+        )
+        .order_by(DrawRecord.id.desc())
+        .limit(1)
+    )
+
+
+def plan_public(plan: PlanRecord, current: int | None, session: Session | None = None) -> PlanPublic:
+    commitment = open_commitment(session, plan.id) if session is not None else None
+    official = official_draw(session, plan.id) if session is not None else None
+    if plan.published_draw_id is not None:
+        stage = "published"
+    elif commitment is not None:
+        stage = "committed"
+    elif official is not None:
+        stage = "drawn"
+    elif plan.approved_at is not None:
+        stage = "approved"
+    else:
+        stage = "draft"
     return PlanPublic(
         id=plan.id,
         registry_id=plan.registry_id,
+        agency_id=plan.agency_id,
         name=plan.name,
         spec=plan.spec,
         status=plan.status,
@@ -140,6 +215,12 @@ def plan_public(plan: PlanRecord, current: int | None) -> PlanPublic:
         created_at=plan.created_at,
         updated_at=plan.updated_at,
         current_draw_id=current,
+        approved_by=plan.approved_by,
+        approved_at=plan.approved_at,
+        stage=stage,
+        commitment_id=commitment.id if commitment is not None else None,
+        official_draw_id=official.id if official is not None else None,
+        published_draw_id=plan.published_draw_id,
     )
 
 
@@ -155,12 +236,21 @@ def _spec_sha256(spec: dict) -> str:
     summary="Create a draft plan for a registry",
 )
 def create_plan(
-    body: PlanCreate, request: Request, user: Planner, read: SessionDep, session: WriteSessionDep
+    body: PlanCreate, request: Request, scope: PlannerScope, read: SessionDep, session: WriteSessionDep
 ) -> PlanPublic:
-    if read.get(RegistryRecord, body.registry_id) is None:
-        raise not_found("registry", body.registry_id)
-    check_spec(request, read, body.registry_id, body.spec)  # before the write transaction begins
-    plan = PlanRecord(registry_id=body.registry_id, name=body.name, spec=body.spec, status="draft", version=1)
+    user = scope.user
+    scope.registry(read, body.registry_id)
+    parsed = check_spec(request, read, body.registry_id, body.spec)  # before the write transaction begins
+    agency = plan_agency(read, scope, parsed)
+    plan = PlanRecord(
+        registry_id=body.registry_id,
+        name=body.name,
+        spec=body.spec,
+        status="draft",
+        version=1,
+        agency_id=agency,
+        created_by=user.username,
+    )
     session.add(plan)
     session.flush()
     audit_store.append(
@@ -173,30 +263,36 @@ def create_plan(
             "name": plan.name,
             "version": 1,
             "spec_sha256": _spec_sha256(plan.spec),
+            "agency_id": agency,
         },
         user.username,
+        agency,
     )
     session.commit()
-    return plan_public(plan, None)
+    return plan_public(plan, None, session)
 
 
 @router.get("/plans", response_model=list[PlanPublic], responses={**AUTH}, summary="List plans, newest first")
 def list_plans(
-    _user: PlannerOrAuditor, session: SessionDep, limit: Limit = 100, offset: Offset = 0
+    scope: ReadScope, session: SessionDep, limit: Limit = 100, offset: Offset = 0
 ) -> list[PlanPublic]:
     plans = list(
-        session.scalars(select(PlanRecord).order_by(PlanRecord.id.desc()).limit(limit).offset(offset))
+        session.scalars(
+            select(PlanRecord)
+            .where(PlanRecord.agency_id.in_(sorted(scope.agency_ids)))
+            .order_by(PlanRecord.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
     )
     current = current_draws(session, [p.id for p in plans])
-    return [plan_public(p, current.get(p.id)) for p in plans]
+    return [plan_public(p, current.get(p.id), session) for p in plans]
 
 
 @router.get("/plans/{plan_id}", response_model=PlanPublic, responses={**AUTH, **NOT_FOUND})
-def get_plan(plan_id: PlanId, _user: PlannerOrAuditor, session: SessionDep) -> PlanPublic:
-    plan = session.get(PlanRecord, plan_id)
-    if plan is None:
-        raise not_found("plan", plan_id)
-    return plan_public(plan, current_draws(session, [plan_id]).get(plan_id))
+def get_plan(plan_id: PlanId, scope: ReadScope, session: SessionDep) -> PlanPublic:
+    plan = scope.plan(session, plan_id)
+    return plan_public(plan, current_draws(session, [plan_id]).get(plan_id), session)
 
 
 @router.put(
@@ -209,16 +305,16 @@ def update_plan(
     plan_id: PlanId,
     body: PlanUpdate,
     request: Request,
-    user: Planner,
+    scope: PlannerScope,
     read: SessionDep,
     session: WriteSessionDep,
 ) -> PlanPublic:
-    plan = read.get(PlanRecord, plan_id)
-    if plan is None:
-        raise not_found("plan", plan_id)
-    if body.spec is not None:
-        check_spec(request, read, plan.registry_id, body.spec)  # before the write transaction begins
+    user = scope.user
+    plan = scope.plan(read, plan_id)
     values: dict[str, Any] = {"version": PlanRecord.version + 1, "updated_at": utcnow()}
+    if body.spec is not None:
+        parsed = check_spec(request, read, plan.registry_id, body.spec)  # before the write transaction begins
+        values["agency_id"] = plan_agency(read, scope, parsed)
     if body.name is not None:
         values["name"] = body.name
     if body.spec is not None:
@@ -226,7 +322,12 @@ def update_plan(
     # One conditional UPDATE: only a draft, only from the version the client read.
     changed = session.execute(
         update(PlanRecord)
-        .where(PlanRecord.id == plan_id, PlanRecord.status == "draft", PlanRecord.version == body.version)
+        .where(
+            PlanRecord.id == plan_id,
+            PlanRecord.status == "draft",
+            PlanRecord.approved_at.is_(None),
+            PlanRecord.version == body.version,
+        )
         .values(**values)
         .execution_options(synchronize_session=False)
     ).rowcount
@@ -241,6 +342,8 @@ def update_plan(
             )
         if plan.status != "draft":
             raise HTTPException(status.HTTP_409_CONFLICT, "the plan is frozen after its draw")
+        if plan.approved_at is not None:
+            raise HTTPException(status.HTTP_409_CONFLICT, f"the plan was approved by {plan.approved_by}; it is frozen")
         raise HTTPException(
             status.HTTP_409_CONFLICT,
             f"the plan was changed meanwhile (it is at version {plan.version}, you sent {body.version}); "
@@ -259,6 +362,45 @@ def update_plan(
             "spec_sha256": _spec_sha256(plan.spec),
         },
         user.username,
+        plan.agency_id,
     )
     session.commit()
-    return plan_public(plan, None)
+    return plan_public(plan, None, session)
+
+
+@router.post(
+    "/plans/{plan_id}/approve",
+    response_model=PlanPublic,
+    responses={**AUTH, **NOT_FOUND, **CONFLICT},
+    summary="A leader approves the plan for its official draw (负责人同意); the plan is frozen",
+)
+def approve_plan(plan_id: PlanId, scope: LeaderScope, session: WriteSessionDep) -> PlanPublic:
+    plan = scope.plan(session, plan_id)
+    changed = session.execute(
+        update(PlanRecord)
+        .where(PlanRecord.id == plan_id, PlanRecord.approved_at.is_(None), PlanRecord.status != "drawing")
+        .values(approved_at=utcnow(), approved_by=scope.username, version=PlanRecord.version + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:
+        session.rollback()
+        plan = session.get(PlanRecord, plan_id, populate_existing=True)
+        if plan.approved_at is not None:
+            raise HTTPException(status.HTTP_409_CONFLICT, f"the plan was already approved by {plan.approved_by}")
+        raise HTTPException(status.HTTP_409_CONFLICT, "a draw of this plan is running; approve it when it ends")
+    plan = session.get(PlanRecord, plan_id, populate_existing=True)
+    audit_store.append(
+        session,
+        "note",
+        {
+            "event": "plan approved",
+            "plan_id": plan.id,
+            "registry_id": plan.registry_id,
+            "version": plan.version,
+            "spec_sha256": _spec_sha256(plan.spec),
+        },
+        scope.username,
+        plan.agency_id,
+    )
+    session.commit()
+    return plan_public(plan, current_draws(session, [plan_id]).get(plan_id), session)

@@ -1,6 +1,8 @@
 """Publication (一公开) and what the public sees, without an account.
 
-``POST /draws/{id}/publish`` (planner) writes the draw's public rows once — exactly the fields of
+``POST /draws/{id}/publish`` (a leader, with ``{"confirm": true}``) publishes an OFFICIAL draw —
+never a test draw (409 saying why), never a replaced one, and only one draw per plan ever. It
+writes the draw's public rows once — exactly the fields of
 ``scheduler.publication.publication_frame`` for the draw as it stands, checked by
 ``assert_no_personal_data`` — marks the draw published and every entered, unpublished result
 published today, and appends a ``publication`` audit record whose hash (the new audit head) is
@@ -8,8 +10,11 @@ returned, to be published with the results.
 
 The public reads only published draws: task, agencies, enterprise, credit code, region,
 industry, items, date, how it was drawn and the published result; never an inspector, a legal
-representative's or relative's id, an address or a notice code. ``/public/draws`` gives each
-published draw's seed and strata thresholds, so that anyone can check any ticket.
+representative's or relative's id, an address or a notice code. ``/public/draws`` gives every
+public commitment from the moment it is made (its source named before the numbers exist), and
+every official draw made from one — replaced ones too, with the re-draw's reason and approver —
+with its numbers, seed and strata thresholds (so anyone can check any ticket) and the audit head
+hash at the commitment, the draw and the publication.
 """
 
 from __future__ import annotations
@@ -24,17 +29,20 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from fastapi import Path as PathParam
-from pydantic import BaseModel
-from sqlalchemy import and_, func, insert, or_, select
+from pydantic import BaseModel, Field
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from api import audit_store
-from api.deps import Planner, SessionDep, today
+from api.deps import LeaderScope, SessionDep, today
 from api.models import (
+    AgencyRecord,
     AuditHead,
+    CommitmentRecord,
     DrawRecord,
     PlanRecord,
     PublicRow,
+    RedrawRecord,
     ResultRecord,
     StratumRecord,
     VisitRecord,
@@ -92,18 +100,38 @@ class PublicStratum(BaseModel):
 
 
 class PublicDraw(BaseModel):
-    draw_id: int
+    """One public commitment and the official draw made from it (none yet: awaiting numbers)."""
+
+    status: str = Field(
+        description="awaiting_numbers (承诺已公示，待开奖号码), running, failed, drawn, published, superseded (已作废)"
+    )
+    commitment_id: int
+    commitment_hash: str
+    source: str
+    committed_at: dt.datetime
+    committed_by: str
+    commitment_head: str = Field(description="the audit head hash right after the commitment")
+    commitment: dict[str, Any] | None = Field(description="the committed document")
     plan_id: int
     plan_name: str
+    agency: str
     quarter: str
-    number: int
-    seed: str
-    seed_kind: str
-    commitment: dict[str, Any] | None
+    draw_id: int | None
+    number: int | None
+    seed: str | None
+    seed_kind: str | None
     beacon: str | None
     key_string: str | None
     finished_at: dt.datetime | None
-    published_at: dt.datetime
+    draw_head: str | None = Field(description="the audit head hash right after the draw")
+    published_at: dt.datetime | None
+    published_by: str | None
+    publication_head: str | None = Field(description="the audit head hash right after the publication")
+    redraw_reason: str | None = Field(description="a re-draw: why the earlier official draw was replaced")
+    redraw_requested_by: str | None
+    redraw_approved_by: str | None
+    replaces_draw_id: int | None
+    superseded_by: int | None = Field(description="the official draw that replaced this one")
     visits: int
     strata: list[PublicStratum]
 
@@ -248,29 +276,76 @@ def _public_rows(session: Session, draw: DrawRecord) -> list[dict]:
     ]
 
 
+class PublishRequest(BaseModel):
+    """The confirmation step: the leader has seen what is published."""
+
+    confirm: bool = Field(description="must be true: publication is final")
+
+
+def publish_refusal(draw: DrawRecord, plan: PlanRecord) -> str | None:
+    """Why ``draw`` cannot be published, or None."""
+    if draw.seed_kind != "public":
+        return (
+            f"draw {draw.id} is a test draw (测试抽取: its seed was typed, not derived from a public commitment); "
+            "a test draw is never published"
+        )
+    if draw.status != "done":
+        return f"draw {draw.id} is {draw.status}, not done"
+    if draw.superseded_by is not None:
+        return f"draw {draw.id} was replaced by draw {draw.superseded_by} (已作废); it is never published"
+    if plan.published_draw_id is not None and plan.published_draw_id != draw.id:
+        return f"draw {plan.published_draw_id} is this plan's published draw; a plan has exactly one"
+    return None
+
+
 @router.post("/draws/{draw_id}/publish", response_model=Publication, responses=errors(401, 403, 404, 409, 422))
 def publish(
-    draw_id: Id, request: Request, planner: Planner, session: SessionDep, day: Annotated[dt.date, Depends(today)]
+    draw_id: Id,
+    body: PublishRequest,
+    request: Request,
+    scope: LeaderScope,
+    session: SessionDep,
+    day: Annotated[dt.date, Depends(today)],
 ) -> Publication:
-    """Publish the draw (its public rows, once) and every entered, unpublished result of it
-    (published today; final from now on). Audited; returns the new audit head to publish."""
-    draw = session.get(DrawRecord, draw_id)
-    if draw is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no draw {draw_id}")
-    if draw.status != "done":
-        raise HTTPException(status.HTTP_409_CONFLICT, f"draw {draw_id} is {draw.status}, not done")
+    """A leader publishes the plan's official draw (its public rows, once) and every entered,
+    unpublished result of it (published today; final from now on); called again, it publishes
+    the results entered since. Audited; returns the new audit head to publish."""
+    leader = scope.user
+    draw = scope.draw(session, draw_id)
+    if not body.confirm:
+        raise HTTPException(status.HTTP_409_CONFLICT, "publication is final: confirm it (send {\"confirm\": true})")
+    refusal = publish_refusal(draw, session.get(PlanRecord, draw.plan_id))
+    if refusal:
+        raise HTTPException(status.HTTP_409_CONFLICT, refusal)
     has_rows = session.scalar(select(func.count()).select_from(PublicRow).where(PublicRow.draw_id == draw_id))
     rows = [] if has_rows else _public_rows(session, draw)
     session.rollback()
 
     with request.app.state.write_sessions() as s:
+        s.execute(select(PlanRecord.id).where(PlanRecord.id == draw.plan_id).with_for_update())
         s.execute(select(DrawRecord.id).where(DrawRecord.id == draw_id).with_for_update())
         d = s.get(DrawRecord, draw_id, populate_existing=True)
+        plan = s.get(PlanRecord, d.plan_id, populate_existing=True)
+        refusal = publish_refusal(d, plan)
+        if refusal:
+            raise HTTPException(status.HTTP_409_CONFLICT, refusal)
         first = d.published_at is None
+        if first:
+            # Exactly one published draw per plan: one conditional UPDATE decides.
+            taken = s.execute(
+                update(PlanRecord)
+                .where(PlanRecord.id == plan.id, PlanRecord.published_draw_id.is_(None))
+                .values(published_draw_id=draw_id)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if taken != 1:
+                s.rollback()
+                raise HTTPException(status.HTTP_409_CONFLICT, "another draw of this plan was published meanwhile")
         if rows and not s.scalar(select(func.count()).select_from(PublicRow).where(PublicRow.draw_id == draw_id)):
             s.execute(insert(PublicRow), rows)
         if first:
             d.published_at = utcnow()
+            d.published_by = leader.username
         todo = s.execute(
             select(ResultRecord, VisitRecord.visit_id)
             .join(VisitRecord, VisitRecord.id == ResultRecord.visit_pk)
@@ -298,8 +373,11 @@ def publish(
                 "publication_sha256": digest,
                 "audit_head_before": head_before,
             },
-            actor=planner.username,
+            actor=leader.username,
+            agency_id=plan.agency_id,
         )
+        if first:
+            d.publication_head = record["hash"]
         s.commit()
         return Publication(
             draw_id=draw_id,
@@ -357,56 +435,92 @@ def public_results_csv(
 
 @router.get("/public/draws", response_model=list[PublicDraw])
 def public_draws(session: SessionDep) -> list[PublicDraw]:
-    """Published draws with their seeds and strata thresholds: with them anyone checks a ticket,
-    ``SHA-256(seed|task_id|credit_code) <= threshold``."""
-    draws = session.execute(
-        select(DrawRecord, PlanRecord)
-        .join(PlanRecord, PlanRecord.id == DrawRecord.plan_id)
-        .where(DrawRecord.published_at.is_not(None), DrawRecord.status == "done")
-        .order_by(DrawRecord.published_at.desc(), DrawRecord.id.desc())
+    """Every public commitment, newest first, with the official draw made from it: the source
+    named before the numbers existed, the numbers, the seed and strata thresholds (anyone checks
+    a ticket: ``SHA-256(seed|task_id|credit_code) <= threshold``), replaced draws with the
+    re-draw's reason and approver, and the audit head at the commitment, draw and publication.
+    Test draws (测试抽取) are never here."""
+    commitments = session.execute(
+        select(CommitmentRecord, PlanRecord)
+        .join(PlanRecord, PlanRecord.id == CommitmentRecord.plan_id)
+        .order_by(CommitmentRecord.id.desc())
     ).all()
-    ids = [d.id for d, _ in draws]
-    strata: dict[int, list[PublicStratum]] = {i: [] for i in ids}
-    counts: dict[int, int] = {}
+    ids = [c.id for c, _ in commitments]
+    draws: dict[int, DrawRecord] = {}
     if ids:
-        for s in session.scalars(
-            select(StratumRecord).where(StratumRecord.draw_id.in_(ids)).order_by(StratumRecord.task_id, StratumRecord.stratum)
+        for d in session.scalars(
+            select(DrawRecord).where(DrawRecord.commitment_id.in_(ids), DrawRecord.seed_kind == "public").order_by(DrawRecord.id)
         ):
-            strata[s.draw_id].append(
+            draws[d.commitment_id] = d  # the newest draw of each commitment (a retry after a failure)
+    done = [d.id for d in draws.values() if d.status == "done"]
+    strata: dict[int, list[PublicStratum]] = {i: [] for i in done}
+    counts: dict[int, int] = {}
+    if done:
+        for st in session.scalars(
+            select(StratumRecord).where(StratumRecord.draw_id.in_(done)).order_by(StratumRecord.task_id, StratumRecord.stratum)
+        ):
+            strata[st.draw_id].append(
                 PublicStratum(
-                    task_id=s.task_id,
-                    stratum=s.stratum,
-                    population_size=s.population_size,
-                    sample_size=s.sample_size,
-                    inclusion_probability=s.sample_size / s.population_size if s.population_size else 0.0,
-                    threshold=s.threshold or "",
+                    task_id=st.task_id,
+                    stratum=st.stratum,
+                    population_size=st.population_size,
+                    sample_size=st.sample_size,
+                    inclusion_probability=st.sample_size / st.population_size if st.population_size else 0.0,
+                    threshold=st.threshold or "",
                 )
             )
         counts = dict(
             session.execute(
-                select(VisitRecord.draw_id, func.count()).where(VisitRecord.draw_id.in_(ids)).group_by(VisitRecord.draw_id)
+                select(VisitRecord.draw_id, func.count()).where(VisitRecord.draw_id.in_(done)).group_by(VisitRecord.draw_id)
             ).all()
         )
+    names = dict(session.execute(select(AgencyRecord.agency_id, AgencyRecord.name)).all())
+    redraws = {r.id: r for r in session.scalars(select(RedrawRecord).where(RedrawRecord.status == "approved"))}
     out = []
-    for d, plan in draws:
-        manifest = d.manifest or {}
-        commitment = manifest.get("commitment")
+    for c, plan in commitments:
+        d = draws.get(c.id)
+        redraw = redraws.get(c.redraw_id) if c.redraw_id is not None else None
+        manifest = (d.manifest or {}) if d is not None else {}
+        if d is None:
+            state = "awaiting_numbers"
+        elif d.superseded_by is not None:
+            state = "superseded"
+        elif d.published_at is not None:
+            state = "published"
+        else:
+            state = {"done": "drawn"}.get(d.status, d.status)
         out.append(
             PublicDraw(
-                draw_id=d.id,
+                status=state,
+                commitment_id=c.id,
+                commitment_hash=c.commitment,
+                source=c.source,
+                committed_at=c.created_at,
+                committed_by=c.created_by,
+                commitment_head=c.audit_head,
+                commitment=c.document,
                 plan_id=plan.id,
                 plan_name=plan.name,
+                agency=names.get(plan.agency_id or "", plan.agency_id or ""),
                 quarter=str((plan.spec or {}).get("quarter", "")),
-                number=d.number,
-                seed=d.seed,
-                seed_kind=d.seed_kind,
-                commitment=commitment if isinstance(commitment, dict) else None,
-                beacon=manifest.get("beacon") if isinstance(manifest.get("beacon"), str) else None,
+                draw_id=d.id if d is not None else None,
+                number=d.number if d is not None else None,
+                seed=d.seed if d is not None else None,
+                seed_kind=d.seed_kind if d is not None else None,
+                beacon=d.beacon if d is not None else None,
                 key_string=manifest.get("key_string") if isinstance(manifest.get("key_string"), str) else None,
-                finished_at=d.finished_at,
-                published_at=d.published_at,
-                visits=counts.get(d.id, 0),
-                strata=strata[d.id],
+                finished_at=d.finished_at if d is not None else None,
+                draw_head=(d.draw_head or None) if d is not None else None,
+                published_at=d.published_at if d is not None else None,
+                published_by=(d.published_by or None) if d is not None else None,
+                publication_head=(d.publication_head or None) if d is not None else None,
+                redraw_reason=redraw.reason if redraw is not None else None,
+                redraw_requested_by=redraw.requested_by if redraw is not None else None,
+                redraw_approved_by=redraw.decided_by if redraw is not None else None,
+                replaces_draw_id=redraw.draw_id if redraw is not None else None,
+                superseded_by=d.superseded_by if d is not None else None,
+                visits=counts.get(d.id, 0) if d is not None else 0,
+                strata=strata.get(d.id, []) if d is not None else [],
             )
         )
     return out

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api import audit_store
-from api.deps import Planner, PlannerOrAuditor, SessionDep
+from api.deps import PlannerScope, ReadScope, SessionDep, not_found
 from api.models import DrawRecord, RecusalRecord, VisitRecord, utcnow
 from api.routers.auth import MAX_ID, NO_NUL, errors
 from api.routers.notices import EnterpriseCodes, enterprise_visit
@@ -132,15 +132,10 @@ def enterprise_request(body: EnterpriseRecusalCreate, request: Request, session:
     """The enterprise asks that an inspector of its visit step aside (no account: its codes).
     The request is pending until a planner decides."""
     row = enterprise_visit(request, session, body)
+    if row.superseded_by is not None:
+        raise HTTPException(status.HTTP_409_CONFLICT, "this notice is void (已作废): its draw was replaced by a re-draw")
     session.rollback()
     return _create(request, row.id, body.inspector_id, "enterprise", body.reason)
-
-
-def _draw(session: Session, draw_id: int) -> DrawRecord:
-    draw = session.get(DrawRecord, draw_id)
-    if draw is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no draw {draw_id}")
-    return draw
 
 
 @router.post(
@@ -150,17 +145,17 @@ def _draw(session: Session, draw_id: int) -> DrawRecord:
     responses=errors(401, 403, 404, 409, 422),
 )
 def planner_request(
-    draw_id: Id, body: RecusalCreate, request: Request, planner: Planner, session: SessionDep
+    draw_id: Id, body: RecusalCreate, request: Request, scope: PlannerScope, session: SessionDep
 ) -> RecusalPublic:
     """A planner records a request on behalf of an inspector, the bureau or the enterprise."""
-    draw = _draw(session, draw_id)
+    draw = scope.draw(session, draw_id)
     if draw.status != "done":
         raise HTTPException(status.HTTP_409_CONFLICT, f"draw {draw_id} is {draw.status}, not done")
     pk = session.scalar(
         select(VisitRecord.id).where(VisitRecord.draw_id == draw_id, VisitRecord.visit_id == body.visit_id)
     )
     if pk is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no visit {body.visit_id!r} in draw {draw_id}")
+        raise not_found("visit", body.visit_id)
     session.rollback()
     return _create(request, pk, body.inspector_id, body.requested_by, body.reason)
 
@@ -168,12 +163,12 @@ def planner_request(
 @router.get("/draws/{draw_id}/recusals", response_model=list[RecusalPublic], responses=errors(401, 403, 404, 422))
 def list_recusals(
     draw_id: Id,
-    user: PlannerOrAuditor,
+    scope: ReadScope,
     session: SessionDep,
     status_: Annotated[Literal["pending", "approved", "rejected"] | None, Query(alias="status")] = None,
 ) -> list[RecusalPublic]:
     """The draw's recusal requests, oldest first."""
-    _draw(session, draw_id)
+    scope.draw(session, draw_id)
     q = (
         select(RecusalRecord, VisitRecord)
         .join(VisitRecord, VisitRecord.id == RecusalRecord.visit_pk)
@@ -199,13 +194,12 @@ def _approved(session: Session, draw_id: int) -> list[tuple[str, str]]:
 @router.post(
     "/recusals/{recusal_id}/decision", response_model=RecusalPublic, responses=errors(401, 403, 404, 409, 422)
 )
-def decide(recusal_id: Id, body: Decision, request: Request, planner: Planner, session: SessionDep) -> RecusalPublic:
+def decide(recusal_id: Id, body: Decision, request: Request, scope: PlannerScope, session: SessionDep) -> RecusalPublic:
     """Approve (the replacement is drawn, the visit and its notice updated, all audited) or
     reject a pending request. A decided request gives 409; an infeasible replacement gives 409
     with the reasons and leaves the request pending."""
-    rec = session.get(RecusalRecord, recusal_id)
-    if rec is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no recusal request {recusal_id}")
+    planner = scope.user
+    rec = scope.recusal(session, recusal_id)
     if rec.status != "pending":
         raise HTTPException(status.HTTP_409_CONFLICT, f"request {recusal_id} was already {rec.status}")
     visit = session.get(VisitRecord, rec.visit_pk)
@@ -274,6 +268,7 @@ def decide(recusal_id: Id, body: Decision, request: Request, planner: Planner, s
                 "team_after": list(new_visit.inspector_ids),
             },
             actor=planner.username,
+            agency_id=audit_store.draw_agency(s, draw.id),
         )
         s.commit()
         return _public(rec_w, visit_w)
@@ -304,6 +299,7 @@ def _commit_rejection(request: Request, recusal_id: int, actor: str, note: str) 
                 "note": note,
             },
             actor=actor,
+            agency_id=audit_store.draw_agency(s, visit.draw_id),
         )
         s.commit()
         return _public(rec, visit)

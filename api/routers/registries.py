@@ -22,14 +22,15 @@ from dataclasses import replace
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, HTTPException, Query, Request, UploadFile, status
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile, status
 from fastapi import Path as PathParam
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session, defer, selectinload
 
 from api import audit_store
-from api.deps import Planner, PlannerOrAuditor, SessionDep, WriteSessionDep
+from api.agencies import compare_with_tree
+from api.deps import PlannerScope, ReadScope, SessionDep, WriteSessionDep, not_found
 from api.models import RegistryFile, RegistryRecord
 from api.store import materialise_registry
 from scheduler.errors import InputError, Problem
@@ -117,10 +118,6 @@ BAD_INPUT = {422: {"model": BadInput, "description": "bad input: every problem, 
 CONFLICT = {409: {"model": Message, "description": "the request conflicts with the resource's state"}}
 
 
-def not_found(what: str, ident: int | str) -> HTTPException:
-    return HTTPException(status.HTTP_404_NOT_FOUND, detail=f"{what} {ident} not found")
-
-
 def bad_input(file: str, message: str, column: str | None = None) -> InputError:
     return InputError(Problem(file, None, column, message))
 
@@ -183,6 +180,7 @@ class RegistryPublic(RegistryBase):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
+    agency_id: str | None = Field(description="the owning agency: the uploader's")
     created_at: dt.datetime
     created_by: str
     summary: dict[str, Any] = Field(
@@ -195,6 +193,7 @@ class RegistryPublic(RegistryBase):
 def _public(reg: RegistryRecord) -> RegistryPublic:
     return RegistryPublic(
         id=reg.id,
+        agency_id=reg.agency_id,
         name=reg.name,
         created_at=reg.created_at,
         created_by=reg.created_by,
@@ -269,7 +268,7 @@ def _summary(registry: Registry) -> dict[str, Any]:
 )
 def upload_registry(
     request: Request,
-    user: Planner,
+    scope: PlannerScope,
     session: WriteSessionDep,
     name: Annotated[Name, Form(description="a name for this registry, e.g. 正定县 2026Q1")],
     files: Annotated[
@@ -295,12 +294,18 @@ def upload_registry(
         for filename, data in contents.items():
             (folder / filename).write_bytes(data)
         registry = load_registry(folder)  # InputError → 422 with every problem (api.main)
+        # Scope comes from the tree: a registry whose agencies disagree with it is refused.
+        disagree = compare_with_tree(session, registry.agencies, registry.files["agencies"])
+        if disagree:
+            session.rollback()
+            raise InputError(disagree)
     summary = _summary(registry)
     stored = [
         RegistryFile(filename=f, sha256=hashlib.sha256(d).hexdigest(), content=d)
         for f, d in sorted(contents.items())
     ]
-    reg = RegistryRecord(name=name, created_by=user.username, summary=summary, files=stored)
+    user = scope.user
+    reg = RegistryRecord(name=name, created_by=user.username, agency_id=user.agency_id, summary=summary, files=stored)
     session.add(reg)
     session.flush()
     audit_store.append(
@@ -310,8 +315,10 @@ def upload_registry(
             "registry_id": reg.id,
             "name": name,
             "files": [{"name": f.filename, "sha256": f.sha256} for f in stored],
+            "agency_id": user.agency_id,
         },
         user.username,
+        user.agency_id,
     )
     session.commit()
     remember_registry(request, reg.id, registry)
@@ -332,11 +339,12 @@ def _files_without_content():
     summary="List registries, newest first",
 )
 def list_registries(
-    _user: PlannerOrAuditor, session: SessionDep, limit: Limit = 100, offset: Offset = 0
+    scope: ReadScope, session: SessionDep, limit: Limit = 100, offset: Offset = 0
 ) -> list[RegistryPublic]:
     rows = session.scalars(
         select(RegistryRecord)
         .options(_files_without_content())
+        .where(RegistryRecord.agency_id.in_(sorted(scope.agency_ids)))
         .order_by(RegistryRecord.id.desc())
         .limit(limit)
         .offset(offset)
@@ -345,10 +353,10 @@ def list_registries(
 
 
 @router.get("/registries/{registry_id}", response_model=RegistryPublic, responses={**AUTH, **NOT_FOUND})
-def get_registry(registry_id: RegistryId, _user: PlannerOrAuditor, session: SessionDep) -> RegistryPublic:
+def get_registry(registry_id: RegistryId, scope: ReadScope, session: SessionDep) -> RegistryPublic:
     reg = session.scalar(
         select(RegistryRecord).options(_files_without_content()).where(RegistryRecord.id == registry_id)
     )
-    if reg is None:
+    if reg is None or not scope.covers(reg.agency_id):
         raise not_found("registry", registry_id)
     return _public(reg)

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api import audit_store
-from api.deps import Planner, PlannerOrAuditor, SessionDep, WriteSessionDep, today
+from api.deps import PlannerScope, ReadScope, SessionDep, WriteSessionDep, not_found, today
 from api.models import DrawRecord, PlanRecord, RegistryFile, ResultRecord, VisitRecord, utcnow
 from api.routers.auth import MAX_ID, NO_NUL, errors
 from scheduler.results import CATEGORIES, ResultEntry, check_category, overdue
@@ -78,11 +78,10 @@ def _public(res: ResultRecord, visit: VisitRecord) -> ResultPublic:
 
 
 @router.put("/visits/{visit_pk}/result", response_model=ResultPublic, responses=errors(401, 403, 404, 409, 422))
-def enter_result(visit_pk: Id, body: ResultCreate, planner: Planner, session: WriteSessionDep) -> ResultPublic:
+def enter_result(visit_pk: Id, body: ResultCreate, scope: PlannerScope, session: WriteSessionDep) -> ResultPublic:
     """Enter or correct a visit's result (audited). A published result is final (409)."""
-    visit = session.get(VisitRecord, visit_pk)
-    if visit is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no visit {visit_pk}")
+    planner = scope.user
+    visit = scope.visit(session, visit_pk)
     res = session.scalar(select(ResultRecord).where(ResultRecord.visit_pk == visit_pk))
     if res is not None and res.published_on is not None:
         raise HTTPException(
@@ -101,18 +100,19 @@ def enter_result(visit_pk: Id, body: ResultCreate, planner: Planner, session: Wr
         "result",
         {"draw_id": visit.draw_id, "visit_id": visit.visit_id, "category": body.category, "note": body.note},
         actor=planner.username,
+        agency_id=audit_store.draw_agency(session, visit.draw_id),
     )
     session.commit()
     return _public(res, visit)
 
 
 @router.get("/visits/{visit_pk}/result", response_model=ResultPublic, responses=errors(401, 403, 404, 422))
-def read_result(visit_pk: Id, user: PlannerOrAuditor, session: SessionDep) -> ResultPublic:
+def read_result(visit_pk: Id, scope: ReadScope, session: SessionDep) -> ResultPublic:
     """A visit's result (404 while none is entered)."""
-    visit = session.get(VisitRecord, visit_pk)
-    res = session.scalar(select(ResultRecord).where(ResultRecord.visit_pk == visit_pk)) if visit else None
-    if visit is None or res is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no result for visit {visit_pk}")
+    visit = scope.visit(session, visit_pk)
+    res = session.scalar(select(ResultRecord).where(ResultRecord.visit_pk == visit_pk))
+    if res is None:
+        raise not_found("result of visit", visit_pk)
     return _public(res, visit)
 
 
@@ -136,16 +136,14 @@ def draw_calendar(session: Session, draw: DrawRecord) -> WorkCalendar:
 @router.get("/draws/{draw_id}/overdue", response_model=list[OverdueVisit], responses=errors(401, 403, 404, 422))
 def overdue_results(
     draw_id: Id,
-    user: PlannerOrAuditor,
+    scope: ReadScope,
     session: SessionDep,
     day: Annotated[dt.date, Depends(today)],
     today_: Annotated[dt.date | None, Query(alias="today", description="default: today")] = None,
 ) -> list[OverdueVisit]:
     """Visits whose result was not published within 20 working days of the visit (Chinese
     working days, 调休 included), by due date."""
-    draw = session.get(DrawRecord, draw_id)
-    if draw is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no draw {draw_id}")
+    draw = scope.draw(session, draw_id)
     on = today_ or day
     calendar = draw_calendar(session, draw)
     visits = {v.visit_id: v for v in session.scalars(select(VisitRecord).where(VisitRecord.draw_id == draw_id))}

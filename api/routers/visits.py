@@ -13,9 +13,9 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import defer
 
-from api.deps import Planner, PlannerOrAuditor, SessionDep
-from api.models import DrawRecord, PlanRecord, VisitRecord
-from api.routers.draws import DrawId
+from api.deps import PlannerScope, ReadScope, Scope, SessionDep
+from api.models import PlanRecord, VisitRecord
+from api.routers.draws import DrawId, kind_label
 from api.routers.registries import (
     AUTH,
     CONFLICT,
@@ -64,6 +64,7 @@ class VisitDetail(VisitBase):
 
 
 class VisitsPage(BaseModel):
+    kind_label: str = Field("正式抽取", description="正式抽取, or 测试抽取 for a test draw")
     total: int
     limit: int
     offset: int
@@ -101,11 +102,9 @@ def _fields(v: VisitRecord, lookup) -> dict:
     }
 
 
-def _done_draw(request: Request, session, draw_id: int):
-    """The draw (404 unknown, 409 not done) and its registry's lookup."""
-    draw = session.get(DrawRecord, draw_id)
-    if draw is None:
-        raise not_found("draw", draw_id)
+def _done_draw(request: Request, session, draw_id: int, scope: Scope):
+    """The draw (404 unknown or out of scope, 409 not done) and its registry's lookup."""
+    draw = scope.draw(session, draw_id)
     if draw.status == "running":
         raise HTTPException(
             status.HTTP_409_CONFLICT, "the draw is still running; its visits exist when it is done"
@@ -139,7 +138,7 @@ def _member_of(column, value: str):
 def list_visits(
     draw_id: DrawId,
     request: Request,
-    _user: PlannerOrAuditor,
+    scope: ReadScope,
     session: SessionDep,
     limit: Limit = 100,
     offset: Offset = 0,
@@ -151,7 +150,7 @@ def list_visits(
         SafeText | None, Query(max_length=18, description="visits of this enterprise")
     ] = None,
 ) -> VisitsPage:
-    _draw, lookup = _done_draw(request, session, draw_id)
+    draw, lookup = _done_draw(request, session, draw_id, scope)
     where = [VisitRecord.draw_id == draw_id]
     if date is not None:
         where.append(VisitRecord.date == date)
@@ -169,7 +168,11 @@ def list_visits(
         .offset(offset)
     )
     return VisitsPage(
-        total=total, limit=limit, offset=offset, items=[VisitPublic(**_fields(v, lookup)) for v in rows]
+        total=total,
+        limit=limit,
+        offset=offset,
+        kind_label=kind_label(draw.seed_kind),
+        items=[VisitPublic(**_fields(v, lookup)) for v in rows],
     )
 
 
@@ -180,9 +183,9 @@ def list_visits(
     summary="One visit with its notice and notice code (planners only)",
 )
 def get_visit(
-    draw_id: DrawId, visit_id: VisitId, request: Request, _user: Planner, session: SessionDep
+    draw_id: DrawId, visit_id: VisitId, request: Request, scope: PlannerScope, session: SessionDep
 ) -> VisitDetail:
-    _draw, lookup = _done_draw(request, session, draw_id)
+    _draw, lookup = _done_draw(request, session, draw_id, scope)
     v = session.scalar(
         select(VisitRecord).where(VisitRecord.draw_id == draw_id, VisitRecord.visit_id == visit_id)
     )

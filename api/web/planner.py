@@ -24,8 +24,9 @@ from fastapi import APIRouter, File, HTTPException, Path, Request, UploadFile, s
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy import select
 
-from api.deps import PlannerOrAuditor, SessionDep, refuse
-from api.models import ApiToken, DrawRecord, ResultRecord, VisitRecord, utcnow
+from api.agencies import below
+from api.deps import PlannerScope, ReadScope, Scope, SessionDep, refuse
+from api.models import ApiToken, ResultRecord, VisitRecord, utcnow
 from api.security import token_digest
 from api.web import render
 from api.web.i18n import TEXTS, lang_of, t
@@ -62,11 +63,11 @@ def planner_draw_page(request: Request, draw_id: DrawId) -> HTMLResponse:
 
 
 @router.post("/planner/session")
-def start_session(request: Request, user: PlannerOrAuditor) -> JSONResponse:
+def start_session(request: Request, scope: ReadScope) -> JSONResponse:
     """Put the caller's bearer token (already checked: planner or auditor) into an HttpOnly cookie
     scoped to ``/planner``, so that the report iframe is authorised too."""
     raw = request.headers.get("authorization", "").partition(" ")[2].strip()
-    response = JSONResponse({"detail": f"{user.username} may open reports"})
+    response = JSONResponse({"detail": f"{scope.username} may open reports"})
     response.set_cookie(COOKIE, raw, httponly=True, samesite="strict", path="/planner")
     return response
 
@@ -78,27 +79,26 @@ def end_session() -> JSONResponse:
     return response
 
 
-def _check_token(request: Request, session, token: str | None) -> None:
-    """401 without a valid token, 403 unless it is a planner's or an auditor's (both recorded)."""
+def _check_token(request: Request, session, token: str | None) -> Scope:
+    """401 without a valid token, 403 unless it is a planner's, leader's or auditor's (both
+    recorded); the account's scope."""
     if not token:
         raise refuse(request, status.HTTP_401_UNAUTHORIZED, "sign in first (planner or auditor)")
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(token)))
-    if row is None or row.expires_at < utcnow() or not row.user.active:
+    if row is None or row.expires_at < utcnow() or not row.user.active or not row.user.agency_id:
         raise refuse(request, status.HTTP_401_UNAUTHORIZED, "the token is unknown or expired")
-    if row.user.role not in ("planner", "auditor"):
+    if row.user.role not in ("planner", "leader", "auditor"):
         raise refuse(
             request, status.HTTP_403_FORBIDDEN, f"a {row.user.role} may not read reports", row.user.username
         )
+    return Scope(row.user, below(session, row.user.agency_id))
 
 
 @router.get("/planner/draws/{draw_id}/report", response_class=HTMLResponse)
 def draw_report(request: Request, draw_id: DrawId, session: SessionDep) -> Response:
     """The draw's stored ``report.html`` (plotly embedded, offline): planners and auditors only."""
     token = request.query_params.get("token") or request.cookies.get(COOKIE)
-    _check_token(request, session, token)
-    draw = session.get(DrawRecord, draw_id)
-    if draw is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no draw {draw_id}")
+    draw = _check_token(request, session, token).draw(session, draw_id)
     if draw.status != "done" or not draw.report_html:
         raise HTTPException(status.HTTP_409_CONFLICT, f"draw {draw_id} has no report (it is {draw.status})")
     return HTMLResponse(
@@ -112,11 +112,10 @@ def draw_report(request: Request, draw_id: DrawId, session: SessionDep) -> Respo
 
 
 @router.get("/planner/draws/{draw_id}/visit-keys")
-def visit_keys(draw_id: DrawId, _user: PlannerOrAuditor, session: SessionDep) -> JSONResponse:
+def visit_keys(draw_id: DrawId, scope: ReadScope, session: SessionDep) -> JSONResponse:
     """Each visit's key for ``PUT /api/visits/{pk}/result`` and its result so far:
     ``{visit_id: {"pk", "category", "published_on"}}`` (the visit list gives no key)."""
-    if session.get(DrawRecord, draw_id) is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no draw {draw_id}")
+    scope.draw(session, draw_id)
     rows = session.execute(
         select(VisitRecord.visit_id, VisitRecord.id, ResultRecord.category, ResultRecord.published_on)
         .outerjoin(ResultRecord, ResultRecord.visit_pk == VisitRecord.id)
@@ -157,7 +156,7 @@ def _jsonable(value):
 
 
 @router.post("/planner/plan-file")
-def read_plan_file(_user: PlannerOrAuditor, file: Annotated[UploadFile, File()]) -> JSONResponse:
+def read_plan_file(_scope: PlannerScope, file: Annotated[UploadFile, File()]) -> JSONResponse:
     """A plan file (YAML or JSON) as JSON, to fill the form; nothing is stored."""
     data = file.file.read(MAX_PLAN_FILE + 1)
     if len(data) > MAX_PLAN_FILE:

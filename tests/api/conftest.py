@@ -1,10 +1,13 @@
 """Service fixtures: a fresh database per test on SQLite and on the real PostgreSQL of this
-machine (127.0.0.1:5432, trust auth), a TestClient, and users with real tokens."""
+machine (127.0.0.1:5432, trust auth) with the test agency tree (``data/agencies_tree.csv``:
+Hebei market province SJ130000 > city SJ130100 > counties SJ130102, SJ130104, SJ130123, and
+the ecology line ST…), a TestClient, and users with real tokens (province accounts by default)."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -17,6 +20,8 @@ from api.security import hash_password
 from api.settings import Settings
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+TREE = Path(__file__).resolve().parent / "data" / "agencies_tree.csv"
+PROVINCE, CITY, COUNTY, OTHER_COUNTY, ECOLOGY = "SJ130000", "SJ130100", "SJ130102", "SJ130104", "ST130000"
 
 
 def _pg_available() -> bool:
@@ -52,7 +57,17 @@ def database_url(request, tmp_path) -> Iterator[str]:
 @pytest.fixture
 def app(database_url):
     upgrade(database_url)  # the lifespan does it too; here so tests may use the app without a client
-    return create_app(Settings(database_url=database_url))
+    app = create_app(Settings(database_url=database_url))
+    load_test_tree(app)
+    return app
+
+
+def load_test_tree(app) -> None:
+    from api.agencies import load_tree
+
+    with app.state.write_sessions() as s:
+        load_tree(s, TREE)
+        s.commit()
 
 
 @pytest.fixture
@@ -61,9 +76,11 @@ def client(app) -> Iterator[TestClient]:
         yield c
 
 
-def make_user(app, username: str, role: str, password: str = "correct horse battery") -> None:
+def make_user(
+    app, username: str, role: str, password: str = "correct horse battery", agency: str = PROVINCE
+) -> None:
     with app.state.write_sessions() as s:
-        s.add(User(username=username, role=role, password_hash=hash_password(password)))
+        s.add(User(username=username, role=role, agency_id=agency, password_hash=hash_password(password)))
         s.commit()
 
 
@@ -83,3 +100,9 @@ def planner(app, client) -> dict:
 def auditor(app, client) -> dict:
     make_user(app, "auditor1", "auditor")
     return login(client, "auditor1")
+
+
+@pytest.fixture
+def leader(app, client) -> dict:
+    make_user(app, "leader1", "leader")
+    return login(client, "leader1")

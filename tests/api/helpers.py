@@ -1,6 +1,9 @@
 """Test helpers for the service: a small *finished* draw inserted straight into the database,
 exactly as a finished background draw leaves it (registry files, plan, draw ``done``, visits
 with notice codes and notices, selection and strata), without going through the draw API.
+By default the draw stands for an OFFICIAL one (``seed_kind`` public, an approved plan and a
+commitment row, as the official flow leaves them); ``official=False`` makes a test draw. The
+registry and plan belong to ``agency`` (the province of the test tree by default).
 
 The plan is really run (``scheduler.pipeline.run_plan``) and its files really written
 (``scheduler.outputs.write_outputs``); the notices stored are the files written. Generating and
@@ -29,6 +32,7 @@ from sqlalchemy import select
 
 from api.audit_store import append
 from api.models import (
+    CommitmentRecord,
     DrawRecord,
     PlanRecord,
     RegistryFile,
@@ -122,6 +126,8 @@ def insert_finished_draw(
     plan_id: int | None = None,
     requested_by: str = "planner1",
     audit: bool = True,
+    official: bool = True,
+    agency: str = "SJ130000",
     **registry,
 ) -> FinishedDraw:
     """Insert a finished draw (a new registry and plan, or a further draw of ``plan_id``)."""
@@ -130,7 +136,9 @@ def insert_finished_draw(
     ents = result.registry.enterprises.set_index("credit_code")
     with app.state.write_sessions() as s:
         if plan_id is None:
-            reg = RegistryRecord(name=f"generated {registry or DEFAULT_REGISTRY}", created_by=requested_by, summary={})
+            reg = RegistryRecord(
+                name=f"generated {registry or DEFAULT_REGISTRY}", created_by=requested_by, summary={}, agency_id=agency
+            )
             for path in sorted(gen.registry_dir.iterdir()):
                 if path.is_file() and path.name != "plan.yaml":
                     data = path.read_bytes()
@@ -139,7 +147,15 @@ def insert_finished_draw(
                     )
             s.add(reg)
             s.flush()
-            plan = PlanRecord(registry_id=reg.id, name="generated plan", spec=plan_spec(gen.plan_file), status="drawn")
+            plan = PlanRecord(
+                registry_id=reg.id,
+                name="generated plan",
+                spec=plan_spec(gen.plan_file),
+                status="drawn",
+                agency_id=agency,
+                approved_by="leader1",
+                approved_at=utcnow(),
+            )
             s.add(plan)
             s.flush()
             number = 1
@@ -148,6 +164,13 @@ def insert_finished_draw(
             reg = s.get(RegistryRecord, plan.registry_id)
             number = 1 + len(s.scalars(select(DrawRecord.id).where(DrawRecord.plan_id == plan_id)).all())
         now = utcnow()
+        commitment = None
+        if official:
+            commitment = CommitmentRecord(
+                plan_id=plan.id, source="test source", commitment="c" * 64, document={}, created_by=requested_by, beacon="1 2 3"
+            )
+            s.add(commitment)
+            s.flush()
         draw = DrawRecord(
             plan_id=plan.id,
             number=number,
@@ -155,7 +178,9 @@ def insert_finished_draw(
             stage="done",
             progress=1.0,
             seed=seed,
-            seed_kind="test",
+            seed_kind="public" if official else "test",
+            commitment_id=commitment.id if commitment is not None else None,
+            beacon="1 2 3" if official else "",
             requested_by=requested_by,
             previous_plan_status="draft",
             started_at=now,

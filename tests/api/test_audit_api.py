@@ -22,8 +22,12 @@ def test_audit_read_and_verify(app, client, planner, auditor, finished_draw):  #
     ok = client.get("/api/audit/verify", headers=auditor).json()
     assert ok["ok"] and ok["count"] == 4 and ok["head"] == recs[-1]["hash"] and ok["first_bad"] is None
     assert client.get("/api/audit/verify", params={"head": recs[-1]["hash"]}, headers=auditor).json()["ok"]
-    # a head published before the last record: the chain no longer ends there
-    assert not client.get("/api/audit/verify", params={"head": recs[-2]["hash"]}, headers=auditor).json()["ok"]
+    # a head published before the last record: the chain still holds it, one record came later
+    earlier = client.get("/api/audit/verify", params={"head": recs[-2]["hash"]}, headers=auditor).json()
+    assert earlier["ok"] and "1 records were added after it" in earlier["message"]
+    # a head that no record has: records were cut from the end
+    gone = client.get("/api/audit/verify", params={"head": "ab" * 32}, headers=auditor).json()
+    assert not gone["ok"] and gone["first_bad"] == 4 and "removed" in gone["message"]
     assert client.get("/api/audit/verify", params={"head": "xyz"}, headers=auditor).status_code == 422
 
     n = len(refusals(app))

@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
-import types
 
-from fastapi.routing import APIRoute
+import pytest
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
-import api.main  # noqa: F401  (imports every router module)
-import api.routers
-from api.deps import current_user
 from api.models import ApiToken, User
-from tests.api.conftest import login, make_user
+from api.security import hash_password
+from tests.api.conftest import CITY, COUNTY, PROVINCE, login, make_user
 from tests.api.helpers import refusals
 
-MINE = {"auth", "notices", "recusals", "results", "public", "audit"}
 GUESSES = [
     ("admin", "admin"),
     ("admin", "admin123456"),
@@ -81,149 +77,67 @@ def test_expired_token(app, client):
     assert refusals(app)[-1] == (401, "GET", "/api/me", "the token is unknown or expired")
 
 
-def test_planner_creates_users(app, client, planner):
+def test_admin_manages_the_accounts_of_its_scope(app, client):
+    make_user(app, "root", "admin")  # province admin
+    make_user(app, "county-admin", "admin", agency=COUNTY)
+    admin = login(client, "root")
     r = client.post(
         "/api/users",
-        json={"username": "carol", "role": "auditor", "password": "a long password"},
-        headers=planner,
+        json={"username": "carol", "role": "leader", "agency_id": CITY, "password": "a long password"},
+        headers=admin,
     )
     assert r.status_code == 201, r.text
-    assert r.json()["username"] == "carol" and r.json()["role"] == "auditor" and "password" not in r.json()
+    assert r.json()["username"] == "carol" and r.json()["role"] == "leader" and "password" not in r.json()
     carol = login(client, "carol", "a long password")
-    assert client.get("/api/me", headers=carol).json()["role"] == "auditor"
-    # duplicate, short password, unknown role
-    assert (
-        client.post(
-            "/api/users",
-            json={"username": "carol", "role": "planner", "password": "another long one"},
-            headers=planner,
-        ).status_code
-        == 409
-    )
-    assert (
-        client.post(
-            "/api/users", json={"username": "dave", "role": "planner", "password": "short"}, headers=planner
-        ).status_code
-        == 422
-    )
-    assert (
-        client.post(
-            "/api/users",
-            json={"username": "dave", "role": "admin", "password": "a long password"},
-            headers=planner,
-        ).status_code
-        == 422
-    )
-    assert (
-        client.post(
-            "/api/users",
-            json={"username": "x" * 65, "role": "planner", "password": "a long password"},
-            headers=planner,
-        ).status_code
-        == 422
-    )
-    n = len(refusals(app))
-    # an auditor may not create users, nor may the public
+    assert client.get("/api/me", headers=carol).json()["agency_id"] == CITY
+    # duplicate, short password, unknown role, unknown agency, too long a name
+    for body, code in (
+        ({"username": "carol", "role": "planner", "agency_id": CITY, "password": "another long one"}, 409),
+        ({"username": "dave", "role": "planner", "agency_id": CITY, "password": "short"}, 422),
+        ({"username": "dave", "role": "chief", "agency_id": CITY, "password": "a long password"}, 422),
+        ({"username": "dave", "role": "planner", "agency_id": "NOPE", "password": "a long password"}, 422),
+        ({"username": "x" * 65, "role": "planner", "agency_id": CITY, "password": "a long password"}, 422),
+    ):
+        assert client.post("/api/users", json=body, headers=admin).status_code == code, body
+    # a county admin: only its county (a province agency is refused, the city's account is 404)
+    county = login(client, "county-admin")
     r = client.post(
         "/api/users",
-        json={"username": "eve", "role": "planner", "password": "a long password"},
-        headers=carol,
+        json={"username": "eve", "role": "planner", "agency_id": PROVINCE, "password": "a long password"},
+        headers=county,
     )
-    assert r.status_code == 403
-    r = client.post("/api/users", json={"username": "eve", "role": "planner", "password": "a long password"})
+    assert r.status_code == 422 and "not in the agency tree under your agency" in r.json()["detail"]
+    carol_id = client.get("/api/me", headers=carol).json()["id"]
+    assert client.post(f"/api/users/{carol_id}/disable", headers=county).json() == {"detail": f"user {carol_id} not found"}
+    assert {u["username"] for u in client.get("/api/users", headers=county).json()} == {"county-admin"}
+    # the province admin sets carol's password (her tokens go) and disables her
+    r = client.post(f"/api/users/{carol_id}/password", json={"password": "a new long password"}, headers=admin)
+    assert r.status_code == 200
+    assert client.get("/api/me", headers=carol).status_code == 401
+    carol = login(client, "carol", "a new long password")
+    assert client.post(f"/api/users/{carol_id}/disable", headers=admin).json()["active"] is False
+    assert client.get("/api/me", headers=carol).status_code == 401
+    r = client.post("/api/login", data={"username": "carol", "password": "a new long password"})
     assert r.status_code == 401
+    # a leader (or anyone but an admin) may not create accounts, nor may the public
+    make_user(app, "lead", "leader")
+    n = len(refusals(app))
+    body = {"username": "eve", "role": "planner", "agency_id": PROVINCE, "password": "a long password"}
+    assert client.post("/api/users", json=body, headers=login(client, "lead")).status_code == 403
+    assert client.post("/api/users", json=body).status_code == 401
     got = refusals(app)[n:]
     assert [x[:3] for x in got] == [(403, "POST", "/api/users"), (401, "POST", "/api/users")]
-    assert "auditor may not" in got[0][3]
+    assert "leader may not" in got[0][3]
     with app.state.read_sessions() as s:
         assert s.scalar(select(User).where(User.username == "eve")) is None
 
 
-def _roles(route: APIRoute) -> tuple[tuple[str, ...] | None, bool]:
-    """(roles a route requires, whether it needs a signed-in user), from its dependencies."""
-    roles, auth = None, False
-    stack = [route.dependant]
-    while stack:
-        dep = stack.pop()
-        for sub in dep.dependencies:
-            if sub.call is current_user:
-                auth = True
-            if getattr(sub.call, "__name__", "") == "check" and sub.call.__closure__:
-                for cell in sub.call.__closure__:
-                    if isinstance(cell.cell_contents, tuple):
-                        roles = cell.cell_contents
-            stack.append(sub)
-    return roles, auth
-
-
-def test_role_matrix(app, client, planner, auditor):
-    """Public: 401 on every signed-in endpoint. Auditor: 403 on every planner-only endpoint
-    (drawing, deciding, entering results, publishing, users ...), through on its own. Planner:
-    through everywhere. Each refusal adds exactly one refusals row."""
-    table = {}
-    mine = set()
-    for module in api.routers.__dict__.values():
-        if not isinstance(module, types.ModuleType) or not hasattr(module, "router"):
-            continue
-        for route in module.router.routes:
-            if not isinstance(route, APIRoute):
-                continue
-            roles, auth = _roles(route)
-            for method in route.methods:
-                table[(method, "/api" + route.path)] = (roles, auth)
-                if module.__name__.rsplit(".", 1)[-1] in MINE:
-                    mine.add((method, "/api" + route.path))
-    assert len(mine) >= 17
-    planner_only = {k for k, (roles, _) in table.items() if roles == ("planner",)}
-    assert {
-        ("POST", "/api/users"),
-        ("POST", "/api/recusals/{recusal_id}/decision"),
-        ("POST", "/api/draws/{draw_id}/recusals"),
-        ("PUT", "/api/visits/{visit_pk}/result"),
-        ("POST", "/api/draws/{draw_id}/publish"),
-    } <= planner_only
-    both = {k for k, (roles, _) in table.items() if roles == ("planner", "auditor")}
-    assert {
-        ("GET", "/api/audit"),
-        ("GET", "/api/audit/verify"),
-        ("GET", "/api/draws/{draw_id}/recusals"),
-        ("GET", "/api/draws/{draw_id}/overdue"),
-    } <= both
-    # whatever draws a plan (the colleague's router) is planner-only too
-    for (method, path), (roles, _) in table.items():
-        if method == "POST" and re.search(r"draw", path) and "recusals" not in path and "publish" not in path:
-            assert roles == ("planner",), (method, path)
-    public = {k for k, (roles, auth) in table.items() if not auth}
-    assert {
-        ("POST", "/api/login"),
-        ("POST", "/api/notices/lookup"),
-        ("POST", "/api/recusals"),
-        ("GET", "/api/public/results"),
-    } <= public
-
-    def call(method, path, headers=None):
-        url = re.sub(r"\{[^}]+\}", "1", path)
-        return client.request(method, url, headers=headers or {})
-
-    for (method, path), (roles, auth) in sorted(table.items()):
-        if not auth:
-            continue
-        n = len(refusals(app))
-        r = call(method, path)
-        assert r.status_code == 401, (method, path, r.status_code)
-        assert len(refusals(app)) == n + 1
-        assert refusals(app)[-1][:3] == (401, method, re.sub(r"\{[^}]+\}", "1", path))
-        if roles == ("planner",):
-            r = call(method, path, auditor)
-            assert r.status_code == 403, (method, path, r.status_code)
-            assert len(refusals(app)) == n + 2
-        elif path != "/api/logout":
-            r = call(method, path, auditor)
-            assert r.status_code not in (401, 403), (method, path, r.status_code)
-            assert len(refusals(app)) == n + 1
-        if path != "/api/logout":
-            r = call(method, path, planner)
-            assert r.status_code not in (401, 403), (method, path, r.status_code)
-            if (method, path) in mine:
-                assert r.status_code < 500, (method, path, r.status_code)
-    assert all(status in (401, 403) for status, *_ in refusals(app))
+def test_an_account_needs_an_agency_of_the_tree(app, client):
+    """Accounts made before the agency tree (no agency) cannot sign in; an unknown agency is
+    refused by the database itself."""
+    with app.state.write_sessions() as s:
+        s.add(User(username="old", role="planner", password_hash=hash_password("correct horse battery")))
+        s.commit()
+    assert client.post("/api/login", data={"username": "old", "password": "correct horse battery"}).status_code == 401
+    with pytest.raises(IntegrityError):
+        make_user(app, "ghost", "planner", agency="XX999999")

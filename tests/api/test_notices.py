@@ -5,6 +5,7 @@ from __future__ import annotations
 import statistics
 import time
 
+from api.models import DrawRecord
 from api.routers.notices import MISMATCH
 from scheduler.notices import RIGHTS
 from tests.api.helpers import finished_draw, insert_finished_draw, refusals  # noqa: F401
@@ -70,16 +71,41 @@ def test_wrong_or_foreign_codes_are_refused(app, client, finished_draw):  # noqa
     assert len(refusals(app)) == len(cases)
 
 
-def test_the_newest_draw_counts(app, client, finished_draw):  # noqa: F811
+def test_a_notice_code_keeps_opening_its_own_notice(app, client, finished_draw):  # noqa: F811
+    """The code identifies one visit of one draw: a later draw of the same plan (or any other
+    draw containing the enterprise) never hides or changes it; once its draw is replaced by an
+    approved re-draw the notice says 已作废; a test draw's codes are never found."""
     old = finished_draw
+    v_old = old.visit(5)
+    before = client.post(LOOKUP, json={"credit_code": v_old.credit_code, "notice_code": v_old.notice_code})
+    assert before.status_code == 200 and before.json()["void"] is False and before.json()["status"] == "有效"
     new = insert_finished_draw(app, plan_id=old.plan_id)
-    assert new.draw_id > old.draw_id
-    v_old, v_new = old.visit(5), new.visits[old.visit(5).visit_id]
-    assert v_old.credit_code == v_new.credit_code and v_old.notice_code != v_new.notice_code
+    other = insert_finished_draw(app)  # another plan's draw with the same enterprises
+    test = insert_finished_draw(app, official=False)  # a test draw: invisible
+    v_new, v_test = new.visits[v_old.visit_id], test.visits[v_old.visit_id]
+    assert v_old.credit_code == v_new.credit_code == other.visits[v_old.visit_id].credit_code
+    assert v_old.notice_code != v_new.notice_code
     r = client.post(LOOKUP, json={"credit_code": v_new.credit_code, "notice_code": v_new.notice_code})
     assert r.status_code == 200 and r.json()["draw_id"] == new.draw_id
     r = client.post(LOOKUP, json={"credit_code": v_old.credit_code, "notice_code": v_old.notice_code})
-    assert r.status_code == 403
+    assert r.status_code == 200 and r.json() == before.json()  # unchanged by the later draws
+    r = client.post(LOOKUP, json={"credit_code": v_test.credit_code, "notice_code": v_test.notice_code})
+    assert r.status_code == 403 and r.json()["detail"] == MISMATCH
+    # the old draw is replaced: its notice is still shown, marked void
+    with app.state.write_sessions() as s:
+        s.get(DrawRecord, old.draw_id).superseded_by = new.draw_id
+        s.commit()
+    r = client.post(LOOKUP, json={"credit_code": v_old.credit_code, "notice_code": v_old.notice_code})
+    assert r.status_code == 200 and r.json()["void"] is True and r.json()["status"] == "已作废"
+    assert r.json()["draw_id"] == old.draw_id and "已作废" in r.json()["html"]
+    assert r.json()["date"] == before.json()["date"] and r.json()["team"] == before.json()["team"]
+    # and a recusal cannot be asked on a void notice
+    inspector = r.json()["team"][0]["inspector_id"]
+    r = client.post(
+        "/api/recusals",
+        json={"credit_code": v_old.credit_code, "notice_code": v_old.notice_code, "inspector_id": inspector, "reason": "亲属"},
+    )
+    assert r.status_code == 409 and "已作废" in r.json()["detail"]
 
 
 def test_lookup_is_fast(app, client, finished_draw):  # noqa: F811

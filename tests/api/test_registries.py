@@ -33,7 +33,7 @@ def bearer(app, username: str, role: str) -> dict:
     """Authorization header of a new user with a token inserted directly in the database."""
     raw, digest = new_token()
     with app.state.write_sessions() as s:
-        user = User(username=username, role=role, password_hash="!")
+        user = User(username=username, role=role, password_hash="!", agency_id="SJ130000")
         s.add(user)
         s.flush()
         s.add(ApiToken(user_id=user.id, token_hash=digest, expires_at=utcnow() + dt.timedelta(hours=1)))

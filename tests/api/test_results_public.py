@@ -24,7 +24,7 @@ def _kinds(app):
         return [r.kind for r in s.scalars(select(AuditRecordRow).order_by(AuditRecordRow.seq))]
 
 
-def test_results_and_their_publication(app, client, planner, auditor, finished_draw):  # noqa: F811
+def test_results_and_their_publication(app, client, planner, auditor, leader, finished_draw):  # noqa: F811
     draw = finished_draw
     a, b, c = draw.visit(0), draw.visit(1), draw.visit(2)
     url = f"/api/visits/{a.pk}/result"
@@ -53,12 +53,15 @@ def test_results_and_their_publication(app, client, planner, auditor, finished_d
 
     # nothing is public before publication
     assert client.get("/api/public/results").json()["total"] == 0
-    assert client.get("/api/public/draws").json() == []
-    assert client.post(f"/api/draws/{draw.draw_id}/publish", headers=auditor).status_code == 403
-    assert client.post("/api/draws/999999/publish", headers=planner).status_code == 404
+    (committed,) = client.get("/api/public/draws").json()  # the commitment and its draw: public, not published
+    assert committed["status"] == "drawn" and committed["published_at"] is None
+    assert client.post(f"/api/draws/{draw.draw_id}/publish", json={"confirm": True}, headers=auditor).status_code == 403
+    assert client.post(f"/api/draws/{draw.draw_id}/publish", json={"confirm": True}, headers=planner).status_code == 403
+    assert client.post("/api/draws/999999/publish", json={"confirm": True}, headers=leader).status_code == 404
+    assert client.post(f"/api/draws/{draw.draw_id}/publish", json={"confirm": False}, headers=leader).status_code == 409
 
     app.dependency_overrides[today] = lambda: dt.date(2026, 4, 1)
-    r = client.post(f"/api/draws/{draw.draw_id}/publish", headers=planner)
+    r = client.post(f"/api/draws/{draw.draw_id}/publish", json={"confirm": True}, headers=leader)
     assert r.status_code == 200, r.text
     pub = r.json()
     assert pub["results_published"] == sorted([a.visit_id, b.visit_id]) and pub["published_on"] == "2026-04-01"
@@ -74,7 +77,7 @@ def test_results_and_their_publication(app, client, planner, auditor, finished_d
     # a later result is published by a later publication; rows are not duplicated
     client.put(f"/api/visits/{c.pk}/result", json={"category": "未发现问题"}, headers=planner)
     app.dependency_overrides[today] = lambda: dt.date(2026, 4, 2)
-    r = client.post(f"/api/draws/{draw.draw_id}/publish", headers=planner)
+    r = client.post(f"/api/draws/{draw.draw_id}/publish", json={"confirm": True}, headers=leader)
     assert r.json()["results_published"] == [c.visit_id] and r.json()["public_rows"] == expected_rows
     assert r.json()["published_at"] == pub["published_at"]
 
@@ -123,7 +126,7 @@ def test_results_and_their_publication(app, client, planner, auditor, finished_d
     assert "address" not in body and "legal_rep" not in body
 
     # the public draws: seed and thresholds let anyone check every random row's ticket
-    (pd_,) = client.get("/api/public/draws").json()
+    (pd_,) = [d for d in client.get("/api/public/draws").json() if d["published_at"]]
     assert pd_["seed"] == draw.seed and pd_["visits"] == len(draw.visits) and pd_["strata"]
     limits = {}
     for s in pd_["strata"]:
@@ -137,18 +140,18 @@ def test_results_and_their_publication(app, client, planner, auditor, finished_d
     # a draw that is not published stays out of the public's sight
     insert_finished_draw(app, plan_id=draw.plan_id)
     assert client.get("/api/public/results").json()["total"] == expected_rows
-    assert len(client.get("/api/public/draws").json()) == 1
+    assert [d["published_at"] is not None for d in client.get("/api/public/draws").json()] == [False, True]
     app.dependency_overrides.clear()
 
 
-def test_overdue(app, client, planner, auditor, finished_draw):  # noqa: F811
+def test_overdue(app, client, planner, auditor, leader, finished_draw):  # noqa: F811
     draw = finished_draw
     a, b = draw.visit(0), draw.visit(1)
     client.put(f"/api/visits/{a.pk}/result", json={"category": "未发现问题"}, headers=planner)
     client.put(f"/api/visits/{b.pk}/result", json={"category": "未发现问题"}, headers=planner)
     # published on time (before either is due)
     app.dependency_overrides[today] = lambda: min(a.date, b.date)
-    client.post(f"/api/draws/{draw.draw_id}/publish", headers=planner)
+    client.post(f"/api/draws/{draw.draw_id}/publish", json={"confirm": True}, headers=leader)
     app.dependency_overrides.clear()
     cal = WorkCalendar()
     day = dt.date(2026, 6, 30)
