@@ -1,5 +1,6 @@
-"""``randinspect user add`` makes the first account (there is none built in), and
-``randinspect serve`` starts the service on a fresh machine with the default SQLite file."""
+"""``randinspect agencies load`` fills the agency tree, ``randinspect user add … --agency`` makes the
+first account (there is none built in), ``user disable`` and ``user password`` revoke its tokens,
+and ``randinspect serve`` starts the service on a fresh machine with the default SQLite file."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from scheduler import cli
 from tests.api.conftest import database_url  # noqa: F401  (SQLite and PostgreSQL)
 
 ROOT = Path(__file__).resolve().parents[1]
+TREE = ROOT / "tests" / "api" / "data" / "agencies_tree.csv"
 
 
 def _env(url: str | None) -> dict:
@@ -32,11 +34,15 @@ def _env(url: str | None) -> dict:
     return env
 
 
-def _user_add(url: str, *args: str, password: str) -> subprocess.CompletedProcess:
+def _cli(url: str, *args: str, password: str = "") -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "scheduler.cli", "user", "add", *args],
+        [sys.executable, "-m", "scheduler.cli", *args],
         input=password + "\n", capture_output=True, text=True, env=_env(url), cwd=ROOT, timeout=120,
     )
+
+
+def _user_add(url: str, *args: str, password: str) -> subprocess.CompletedProcess:
+    return _cli(url, "user", "add", *args, password=password)
 
 
 def _users(url: str) -> list[tuple[str, str]]:
@@ -48,23 +54,52 @@ def _users(url: str) -> list[tuple[str, str]]:
         engine.dispose()
 
 
-def test_user_add_then_login(database_url):  # noqa: F811
-    done = _user_add(database_url, "zhang", "--role", "planner", "--password-stdin", password="a good long password")
+def test_agencies_load_user_add_disable_password(database_url, tmp_path):  # noqa: F811
+    # no tree yet: the agency is unknown (exit 2, nothing added)
+    early = _user_add(database_url, "zhang", "--role", "admin", "--agency", "SJ130000", "--password-stdin", password="a good long password")
+    assert early.returncode == 2 and "agencies load" in early.stderr
+    bad = tmp_path / "agencies.csv"
+    bad.write_text("agency_id,name,department,level,parent_id,region_code\nA1,甲,market,province,,130000\nA2,乙,market,city,A9,130100\n", encoding="utf-8")
+    refused = _cli(database_url, "agencies", "load", str(bad))
+    assert refused.returncode == 2 and "agencies.csv, row 3, column parent_id" in refused.stderr
+    loaded = _cli(database_url, "agencies", "load", str(TREE))
+    assert loaded.returncode == 0 and "9 added" in loaded.stdout, loaded.stderr
+    again = _cli(database_url, "agencies", "load", str(TREE))
+    assert again.returncode == 0 and "0 added, 0 updated, 9 agencies" in again.stdout
+    smaller = tmp_path / "smaller.csv"
+    smaller.write_text("\n".join(TREE.read_text(encoding="utf-8").splitlines()[:-1]) + "\n", encoding="utf-8")
+    dropped = _cli(database_url, "agencies", "load", str(smaller))
+    assert dropped.returncode == 2 and "ST130123" in dropped.stderr and "never removed" in dropped.stderr
+
+    done = _user_add(database_url, "zhang", "--role", "admin", "--agency", "SJ130000", "--password-stdin", password="a good long password")
     assert done.returncode == 0, done.stderr
-    assert "zhang" in done.stdout and "planner" in done.stdout
-    assert _users(database_url) == [("zhang", "planner")]
-    # the same name again, a short password: exit 2, nothing added
-    again = _user_add(database_url, "zhang", "--role", "auditor", "--password-stdin", password="another long password")
+    assert "zhang" in done.stdout and "admin" in done.stdout and "SJ130000" in done.stdout
+    assert _users(database_url) == [("zhang", "admin")]
+    # the same name again, a short password, an unknown agency: exit 2, nothing added
+    again = _user_add(database_url, "zhang", "--role", "auditor", "--agency", "SJ130000", "--password-stdin", password="another long password")
     assert again.returncode == 2 and "exists" in again.stderr
-    short = _user_add(database_url, "li", "--role", "auditor", "--password-stdin", password="short")
+    short = _user_add(database_url, "li", "--role", "auditor", "--agency", "SJ130000", "--password-stdin", password="short")
     assert short.returncode == 2 and "10 characters" in short.stderr
-    assert _users(database_url) == [("zhang", "planner")]
+    unknown = _user_add(database_url, "li", "--role", "leader", "--agency", "XX1", "--password-stdin", password="a good long password")
+    assert unknown.returncode == 2 and "'XX1' is not in the agency tree" in unknown.stderr
+    assert _users(database_url) == [("zhang", "admin")]
     with TestClient(create_app(Settings(database_url=database_url))) as client:
         assert client.post("/api/login", data={"username": "zhang", "password": "wrong password!"}).status_code == 401
         r = client.post("/api/login", data={"username": "zhang", "password": "a good long password"})
-        assert r.status_code == 200 and r.json()["role"] == "planner"
-        me = client.get("/api/me", headers={"Authorization": f"Bearer {r.json()['access_token']}"})
-        assert me.json()["username"] == "zhang"
+        assert r.status_code == 200 and r.json()["role"] == "admin" and r.json()["agency_id"] == "SJ130000"
+        headers = {"Authorization": f"Bearer {r.json()['access_token']}"}
+        assert client.get("/api/me", headers=headers).json()["username"] == "zhang"
+        # a new password revokes the tokens
+        assert _cli(database_url, "user", "password", "zhang", "--password-stdin", password="a newer long password").returncode == 0
+        assert client.get("/api/me", headers=headers).status_code == 401
+        r = client.post("/api/login", data={"username": "zhang", "password": "a newer long password"})
+        headers = {"Authorization": f"Bearer {r.json()['access_token']}"}
+        assert client.get("/api/me", headers=headers).status_code == 200
+        # disabled: tokens revoked, no sign-in
+        assert _cli(database_url, "user", "disable", "zhang").returncode == 0
+        assert client.get("/api/me", headers=headers).status_code == 401
+        assert client.post("/api/login", data={"username": "zhang", "password": "a newer long password"}).status_code == 401
+    assert _cli(database_url, "user", "disable", "nobody").returncode == 2
 
 
 def test_user_add_prompts_twice(tmp_path, monkeypatch, capsys):
@@ -72,15 +107,16 @@ def test_user_add_prompts_twice(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("RANDINSPECT_DATABASE_URL", url)
     get_settings.cache_clear()
     try:
+        assert cli.main(["agencies", "load", str(TREE)]) == 0
         answers = iter(["first long password", "other long password"])
         monkeypatch.setattr("getpass.getpass", lambda prompt="": next(answers))
-        assert cli.main(["user", "add", "wang", "--role", "auditor"]) == 2
+        assert cli.main(["user", "add", "wang", "--role", "auditor", "--agency", "SJ130102"]) == 2
         assert "differ" in capsys.readouterr().err
         answers = iter(["same long password", "same long password"])
-        assert cli.main(["user", "add", "wang", "--role", "auditor"]) == 0
+        assert cli.main(["user", "add", "wang", "--role", "auditor", "--agency", "SJ130102"]) == 0
         assert _users(url) == [("wang", "auditor")]
         answers = iter(["short", "short"])
-        assert cli.main(["user", "add", "zhao", "--role", "planner"]) == 2
+        assert cli.main(["user", "add", "zhao", "--role", "planner", "--agency", "SJ130102"]) == 2
     finally:
         get_settings.cache_clear()
 

@@ -10,11 +10,12 @@ from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
 from api import audit_store
-from api.demo_load import REGISTRY_NAME
+from api.demo_load import DEMO_BEACON, DEMO_SOURCE, REGISTRY_NAME
 from api.main import create_app
 from api.models import (
     ApiToken,
     AuditRecordRow,
+    CommitmentRecord,
     DrawRecord,
     PlanRecord,
     PublicRow,
@@ -27,9 +28,10 @@ from api.models import (
 )
 from api.settings import Settings, get_settings
 from scheduler import cli
+from scheduler.seed import derive_seed
 from tests.api.conftest import database_url  # noqa: F401  (SQLite and PostgreSQL)
 
-SAMPLE_VISITS = 1329  # plan.yaml's header: about 1329 visits with the demo seed
+SAMPLE_VISITS = range(1000, 1700)  # plan.yaml's header: about 1329 visits (the seed comes from the demo numbers)
 
 
 def _count(s: Session, model, *where) -> int:
@@ -49,7 +51,7 @@ def test_demo_load_fills_the_service_and_a_second_run_adds_nothing(configured, c
     assert cli.main(["demo", "--load"]) == 0
     out = capsys.readouterr().out
     assert "sample county loaded into" in out
-    assert "no account is created: run `randinspect user add NAME --role planner`" in out
+    assert "no account is created: run `randinspect user add NAME --role admin --agency SJ130000`" in out
 
     engine = create_engine(configured)
     try:
@@ -62,17 +64,20 @@ def test_demo_load_fills_the_service_and_a_second_run_adds_nothing(configured, c
             (plan,) = s.scalars(select(PlanRecord)).all()
             assert plan.registry_id == reg.id and plan.status == "drawn" and plan.spec["quarter"] == "2026Q1"
             (draw,) = s.scalars(select(DrawRecord)).all()
-            assert (draw.plan_id, draw.status, draw.seed, draw.seed_kind) == (plan.id, "done", cli.DEMO_SEED, "test")
-            assert draw.published_at is not None and draw.manifest["seed"] == cli.DEMO_SEED and draw.report_html
+            (commitment,) = s.scalars(select(CommitmentRecord)).all()
+            seed = derive_seed(commitment.commitment, DEMO_BEACON)[0]
+            assert (draw.plan_id, draw.status, draw.seed, draw.seed_kind) == (plan.id, "done", seed, "public")
+            assert commitment.source == DEMO_SOURCE and draw.commitment_id == commitment.id and plan.approved_at
+            assert draw.published_at is not None and draw.manifest["seed"] == seed and draw.report_html
             visits = s.scalars(select(VisitRecord).where(VisitRecord.draw_id == draw.id)).all()
-            assert len(visits) == SAMPLE_VISITS
+            assert len(visits) in SAMPLE_VISITS
             assert all(len(v.notice_code) == 10 and v.notice_code in v.notice_html for v in visits)
             assert len({v.notice_code for v in visits}) == len(visits)
             assert _count(s, SelectionRecord, SelectionRecord.draw_id == draw.id) >= len(visits)
             assert _count(s, StratumRecord, StratumRecord.draw_id == draw.id) > 0
             assert _count(s, PublicRow, PublicRow.draw_id == draw.id) >= len(visits)
             kinds = [k for (k,) in s.execute(select(AuditRecordRow.kind).order_by(AuditRecordRow.seq))]
-            assert kinds[0] == "import" and "draw" in kinds and kinds[-1] == "publication", kinds
+            assert kinds[0] == "import" and "commit" in kinds and "draw" in kinds and kinds[-1] == "publication", kinds
             report = audit_store.verify(s)
             assert report.ok and report.count == len(kinds), report.message
             # the temporary planner and its token are gone
@@ -86,7 +91,7 @@ def test_demo_load_fills_the_service_and_a_second_run_adds_nothing(configured, c
         with TestClient(create_app(Settings(database_url=configured))) as client:
             page = client.get("/api/public/results", params={"limit": 5}).json()
             assert page["total"] == public_rows
-            assert [d["seed"] for d in client.get("/api/public/draws").json()] == [cli.DEMO_SEED]
+            assert [d["seed"] for d in client.get("/api/public/draws").json()] == [seed]
             r = client.post("/api/notices/lookup", json={"credit_code": example.credit_code, "notice_code": example.notice_code})
             assert r.status_code == 200, r.text
 
@@ -96,7 +101,7 @@ def test_demo_load_fills_the_service_and_a_second_run_adds_nothing(configured, c
         assert "already loaded" in again and f"{example.credit_code}  {example.notice_code}" in again
         with Session(engine) as s:
             assert _count(s, RegistryRecord) == 1 and _count(s, DrawRecord) == 1
-            assert _count(s, VisitRecord) == SAMPLE_VISITS
+            assert _count(s, VisitRecord) == len(visits)
             assert audit_store.verify(s).head == head
     finally:
         engine.dispose()
@@ -122,9 +127,37 @@ def test_nothing_personal_of_the_sample_registry_is_public(configured):
         for offset in range(0, total, 500):
             texts.append(client.get("/api/public/results", params={"limit": 500, "offset": offset}).text)
         texts.append(client.get("/public").text)
-    assert total >= SAMPLE_VISITS
+    assert total >= SAMPLE_VISITS.start
     blob = "\n".join(texts)
     leaked = [s for s in secrets if s in blob]
     assert leaked == []
     cells = {c.strip('"') for text in texts[:1] for line in text.splitlines() for c in line.split(",")}
     assert not names & cells
+
+
+def test_demo_load_accounts(configured, capsys):
+    """``--accounts``: a province, a city and a county account of each role, random passwords
+    printed once, each signs in and sees its own scope; a second run changes no password."""
+    assert cli.main(["demo", "--accounts"]) == 2  # only with --load
+    assert cli.main(["demo", "--load", "--accounts"]) == 0
+    out = capsys.readouterr().out
+    names = {f"demo-{level}-{role}" for level in ("province", "city", "county") for role in ("planner", "leader", "auditor", "admin")}
+    passwords = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if parts and parts[0] in names:
+            passwords[parts[0]] = parts[3]
+    assert set(passwords) == names and len(set(passwords.values())) == 12
+    with TestClient(create_app(Settings(database_url=configured))) as client:
+        for name, password in passwords.items():
+            r = client.post("/api/login", data={"username": name, "password": password})
+            assert r.status_code == 200, name
+        county = client.post("/api/login", data={"username": "demo-county-auditor", "password": passwords["demo-county-auditor"]})
+        headers = {"Authorization": f"Bearer {county.json()['access_token']}"}
+        assert client.get("/api/plans", headers=headers).json() == []  # the demo plan is the province's
+        province = client.post("/api/login", data={"username": "demo-province-auditor", "password": passwords["demo-province-auditor"]})
+        headers = {"Authorization": f"Bearer {province.json()['access_token']}"}
+        assert len(client.get("/api/plans", headers=headers).json()) == 1
+    assert cli.main(["demo", "--load", "--accounts"]) == 0
+    again = capsys.readouterr().out
+    assert again.count("(existed: unchanged)") == 12 and not any(p in again for p in passwords.values())

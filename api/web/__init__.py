@@ -42,7 +42,7 @@ def router() -> APIRouter:
     """Every page router that exists (modules are added as they are written)."""
     combined = APIRouter(include_in_schema=False)
     combined.include_router(home)
-    for name in ("enterprise", "public", "auditor", "planner"):
+    for name in ("enterprise", "public", "auditor", "planner", "leader", "admin"):
         try:
             module = importlib.import_module(f"api.web.{name}")
         except ModuleNotFoundError as exc:

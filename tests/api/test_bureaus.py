@@ -135,12 +135,28 @@ def _url(path: str, ids: dict) -> str:
     return re.sub(r"\{([^}]+)\}", lambda m: str(ids[m.group(1)]), path)
 
 
-def _call(client, method: str, path: str, ids: dict, headers: dict):
+# Valid bodies, so that a route answers about its object (not about a missing field).
+BODIES = {
+    "/api/users/{user_id}/password": {"password": "a long password 1"},
+    "/api/plans/{plan_id}": {"version": 1},
+    "/api/plans/{plan_id}/draws": {"seed": "x"},
+    "/api/plans/{plan_id}/commitment": {"source": "s"},
+    "/api/plans/{plan_id}/redraws": {"reason": "r"},
+    "/api/redraws/{redraw_id}/decision": {"approve": False},
+    "/api/draws/{draw_id}/recusals": {"visit_id": "V", "inspector_id": "I", "reason": "r"},
+    "/api/recusals/{recusal_id}/decision": {"approve": False},
+    "/api/visits/{visit_pk}/result": {"category": "未发现问题"},
+    "/api/draws/{draw_id}/publish": {"confirm": True},
+}
+
+
+def _call(client, method: str, path: str, ids: dict, headers: dict, valid: bool = False):
     url = _url(path, ids)
     if path == "/planner/draws/{draw_id}/report":  # an iframe: the token comes as ?token=
         token = headers.get("Authorization", " ").split(" ", 1)[1]
         return client.request(method, url, params={"token": token} if token.strip() else None)
-    return client.request(method, url, headers=headers, json={} if method in ("POST", "PUT") else None)
+    body = (BODIES.get(path, {}) if valid else {}) if method in ("POST", "PUT") else None
+    return client.request(method, url, headers=headers, json=body)
 
 
 def test_role_matrix_of_every_write_route(app, client, world):
@@ -195,8 +211,8 @@ def test_out_of_scope_is_404_on_every_route(app, client, world):
         allowed = TABLE[(method, path)]
         role = "planner" if "planner" in allowed else allowed[0]
         for where in ("other", "ecology"):
-            r = _call(client, method, path, ids, headers[(where, role)])
-            gone = _call(client, method, path, missing, headers[(where, role)])
+            r = _call(client, method, path, ids, headers[(where, role)], valid=True)
+            gone = _call(client, method, path, missing, headers[(where, role)], valid=True)
             assert r.status_code == 404, (method, path, where, r.status_code, r.text[:300])
             assert gone.status_code == 404, (method, path, where, gone.status_code)
             shown = r.json()["detail"].replace(str(ids[re.findall(r"\{([^}]+)\}", path)[0]]), "N")

@@ -28,6 +28,10 @@ CHROMIUM_ARGS = [
 ]
 PLANNER = ("planner1", "planner-password-1")
 AUDITOR = ("auditor1", "auditor-password-1")
+LEADER = ("leader1", "leader-password-1")
+ADMIN = ("admin1", "admin-password-1")
+TREE = ROOT / "tests" / "api" / "data" / "agencies_tree.csv"
+AGENCY = "SJ130000"  # every test account is of the province (the test tree's top market agency)
 
 
 def _free_port() -> int:
@@ -39,13 +43,17 @@ def _free_port() -> int:
 @contextlib.contextmanager
 def run_server(tmp: Path) -> Iterator[dict]:
     """``randinspect serve``'s app on a free loopback port with a fresh SQLite database in ``tmp``
-    and the two users. Yields {"base": "http://127.0.0.1:PORT", "database_url": ..., "tmp": Path}."""
+    and the test agency tree with four province accounts (planner, auditor, leader, admin). Yields {"base": "http://127.0.0.1:PORT", "database_url": ..., "tmp": Path}."""
     url = f"sqlite:///{tmp / 'web.db'}"
     env = {**os.environ, "RANDINSPECT_DATABASE_URL": url}
-    for name, password in (PLANNER, AUDITOR):
-        role = "planner" if name.startswith("planner") else "auditor"
+    subprocess.run(
+        [sys.executable, "-m", "scheduler.cli", "agencies", "load", str(TREE)],
+        env=env, cwd=ROOT, check=True, capture_output=True,
+    )
+    for name, password in (PLANNER, AUDITOR, LEADER, ADMIN):
+        role = name.rstrip("0123456789")
         subprocess.run(
-            [sys.executable, "-m", "scheduler.cli", "user", "add", name, "--role", role, "--password-stdin"],
+            [sys.executable, "-m", "scheduler.cli", "user", "add", name, "--role", role, "--agency", AGENCY, "--password-stdin"],
             input=password + "\n", text=True, env=env, cwd=ROOT, check=True, capture_output=True,
         )
     port = _free_port()

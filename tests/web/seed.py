@@ -22,10 +22,12 @@ import httpx
 import pytest
 import yaml
 
-from tests.web.conftest import AUDITOR, PLANNER, api_token
+from tests.web.conftest import AUDITOR, LEADER, PLANNER, api_token
 
 REGISTRY_ARGS = {"enterprises": 2000, "inspectors": 60, "seed": 4}
-DRAW_SEED = "web-test-1"
+DRAW_SEED = "web-test-1"  # a test draw's seed (not published)
+SOURCE = "福彩双色球 2026012期"
+BEACON = "3 11 17 22 28 31; 9"
 VISITS_READ = 4  # visits whose notice (and code) are read back
 
 
@@ -75,6 +77,7 @@ def publish_generated_draw(base: str, folder: Path, *, seed: str = DRAW_SEED, ti
     reg_dir = generate_registry(folder / "registry", **REGISTRY_ARGS)
     planner = api_token(base, PLANNER)
     auditor = api_token(base, AUDITOR)
+    leader = api_token(base, LEADER)
     with httpx.Client(base_url=base, headers=planner, timeout=60) as c:
         files = [
             ("files", (p.name, p.read_bytes(), "application/octet-stream"))
@@ -86,7 +89,10 @@ def publish_generated_draw(base: str, folder: Path, *, seed: str = DRAW_SEED, ti
         plan_id = _check(
             c.post("/api/plans", json={"registry_id": registry_id, "name": "web test plan", "spec": spec}), 201
         ).json()["id"]
-        draw_id = _check(c.post(f"/api/plans/{plan_id}/draws", json={"seed": seed}), 202).json()["id"]
+        # the official flow: a leader approves, the commitment is public, then the numbers
+        _check(c.post(f"/api/plans/{plan_id}/approve", headers=leader), 200)
+        _check(c.post(f"/api/plans/{plan_id}/commitment", json={"source": SOURCE}), 201)
+        draw_id = _check(c.post(f"/api/plans/{plan_id}/draws", json={"beacon": BEACON}), 202).json()["id"]
         deadline = time.monotonic() + timeout
         while True:
             d = _check(c.get(f"/api/draws/{draw_id}"), 200).json()
@@ -97,7 +103,8 @@ def publish_generated_draw(base: str, folder: Path, *, seed: str = DRAW_SEED, ti
             if time.monotonic() > deadline:
                 raise AssertionError(f"draw {draw_id} not done after {timeout}s: {d}")
             time.sleep(0.2)
-        publication = _check(c.post(f"/api/draws/{draw_id}/publish"), 200).json()
+        seed = c.get(f"/api/draws/{draw_id}").json()["seed"]
+        publication = _check(c.post(f"/api/draws/{draw_id}/publish", json={"confirm": True}, headers=leader), 200).json()
         page = _check(c.get(f"/api/draws/{draw_id}/visits", params={"limit": VISITS_READ}), 200).json()
         visits = []
         for item in page["items"]:

@@ -324,9 +324,8 @@
       var body = { registry_id: parseInt($("plan-registry").value, 10), name: $("plan-name").value.trim(), spec: readSpec() };
       api("POST", "/api/plans", body).then(function (res) {
         if (res.ok) {
-          currentPlan = res.data;
           setMsg($("plan-msg"), tr("pl_plan_saved") + ": #" + res.data.id + " " + res.data.name, true);
-          $("draw-start").disabled = false;
+          selectPlan(res.data);
           loadPlans();
         } else if (res.data && res.data.problems && res.data.problems.length) {
           setMsg($("plan-msg"), "", false);
@@ -347,8 +346,11 @@
         var link = p.current_draw_id
           ? el("a", { href: "/planner/draws/" + p.current_draw_id + "?lang=" + window.LANG, text: tr("pl_open_draw") })
           : el("span");
-        tbody.appendChild(el("tr", {}, [el("td", { text: String(p.id) }), el("td", { text: p.name }),
-          el("td", { text: String(p.spec.quarter || "") }), el("td", { text: p.status }), el("td", {}, [link])]));
+        var choose = el("button", { type: "button", className: "secondary", "data-action": "choose", text: tr("pl_choose") });
+        choose.addEventListener("click", function () { selectPlan(p); });
+        tbody.appendChild(el("tr", { "data-plan": String(p.id) }, [el("td", { text: String(p.id) }), el("td", { text: p.name }),
+          el("td", { text: String(p.spec.quarter || "") }), el("td", { text: tr("pl_step_" + p.stage) + " · " + p.status }),
+          el("td", {}, [link]), el("td", {}, [choose])]));
       });
     });
   }
@@ -373,20 +375,101 @@
     });
   }
 
+  // The official flow: 编制 → 负责人审批 → 承诺公示 → 录入公开号码 → 抽取 → 审批公示.
+  var STEPS = ["draft", "approved", "committed", "numbers", "drawn", "published"];
+
+  function selectPlan(p) {
+    currentPlan = p;
+    $("draw-start").disabled = false;
+    refreshFlow();
+  }
+
+  function showSteps(stage) {
+    // the step being worked on: after approval the commitment, after it the numbers, ...
+    var current = { draft: "approved", approved: "committed", committed: "numbers", drawn: "published", published: null }[stage];
+    var reached = STEPS.indexOf(current === null ? "published" : current);
+    document.querySelectorAll("#flow-steps li").forEach(function (li, i) {
+      li.className = i < reached || current === null ? "done" : (i === reached ? "current" : "");
+    });
+    $("flow-steps").setAttribute("data-stage", stage);
+  }
+
+  function refreshFlow() {
+    if (!currentPlan) return;
+    api("GET", "/api/plans/" + currentPlan.id).then(function (res) {
+      if (!res.ok) { setMsg($("flow-msg"), errorText(res), false); return; }
+      var p = res.data;
+      currentPlan = p;
+      $("flow-plan").textContent = "#" + p.id + " " + p.name;
+      showSteps(p.stage);
+      $("flow-approve").hidden = p.stage !== "draft";
+      $("flow-commit").hidden = !(p.stage === "approved" || p.stage === "drawn");
+      $("flow-beacon").hidden = p.stage !== "committed";
+      $("flow-drawn").hidden = p.stage !== "drawn";
+      $("flow-commitment").hidden = true;
+      if (p.stage === "published") setMsg($("flow-msg"), tr("pl_published_flow") + ": #" + p.published_draw_id, true);
+      if (p.official_draw_id) {
+        var a = $("draw-open");
+        a.href = "/planner/draws/" + p.official_draw_id + "?lang=" + window.LANG;
+        a.textContent = tr("pl_open_draw");
+        a.hidden = false;
+      }
+      if (p.commitment_id) {
+        api("GET", "/api/plans/" + p.id + "/commitments").then(function (c) {
+          if (!c.ok || !c.data.length) return;
+          var last = c.data[c.data.length - 1];
+          $("commitment-hash").textContent = last.commitment;
+          $("commitment-source").textContent = last.source;
+          $("commitment-head").textContent = last.audit_head;
+          $("flow-commitment").hidden = false;
+        });
+      }
+    });
+  }
+
+  function followDraw(res, button) {
+    if (!res.ok) { $("draw-error").textContent = errorText(res); if (button) button.disabled = false; return; }
+    poll(res.data.id, function (d) {
+      var a = $("draw-open");
+      a.href = "/planner/draws/" + d.id + "?lang=" + window.LANG;
+      a.textContent = tr("pl_open_draw") + (d.seed_kind === "public" ? "" : "（" + tr("pl_test_mark") + "）");
+      a.hidden = false;
+      if (button) button.disabled = false;
+      loadPlans();
+      refreshFlow();
+    });
+  }
+
   function wireDraw() {
     $("draw-start").addEventListener("click", function () {
       if (!currentPlan) return;
       $("draw-error").textContent = "";
       $("draw-start").disabled = true;
       api("POST", "/api/plans/" + currentPlan.id + "/draws", { seed: $("draw-seed").value.trim() }).then(function (res) {
-        if (!res.ok) { $("draw-error").textContent = errorText(res); $("draw-start").disabled = false; return; }
-        poll(res.data.id, function (d) {
-          var a = $("draw-open");
-          a.href = "/planner/draws/" + d.id + "?lang=" + window.LANG;
-          a.textContent = tr("pl_open_draw");
-          a.hidden = false;
-          loadPlans();
-        });
+        followDraw(res, $("draw-start"));
+      });
+    });
+    $("commit-btn").addEventListener("click", function () {
+      if (!currentPlan) return;
+      $("commit-btn").disabled = true;
+      api("POST", "/api/plans/" + currentPlan.id + "/commitment", { source: $("commit-source").value.trim() }).then(function (res) {
+        $("commit-btn").disabled = false;
+        setMsg($("flow-msg"), res.ok ? tr("pl_committed") + ": " + res.data.commitment : errorText(res), res.ok);
+        refreshFlow();
+      });
+    });
+    $("official-draw-btn").addEventListener("click", function () {
+      if (!currentPlan) return;
+      $("draw-error").textContent = "";
+      $("official-draw-btn").disabled = true;
+      api("POST", "/api/plans/" + currentPlan.id + "/draws", { beacon: $("draw-beacon").value.trim() }).then(function (res) {
+        followDraw(res, $("official-draw-btn"));
+      });
+    });
+    $("redraw-btn").addEventListener("click", function () {
+      if (!currentPlan) return;
+      api("POST", "/api/plans/" + currentPlan.id + "/redraws", { reason: $("redraw-reason").value.trim() }).then(function (res) {
+        setMsg($("flow-msg"), res.ok ? tr("pl_redraw_sent") : errorText(res), res.ok);
       });
     });
   }
@@ -513,19 +596,6 @@
         loadRecusals(drawId);
       });
     });
-    $("publish-btn").addEventListener("click", function () {
-      $("publish-btn").disabled = true;
-      api("POST", "/api/draws/" + drawId + "/publish").then(function (res) {
-        $("publish-btn").disabled = false;
-        var box = $("publish-result");
-        box.textContent = "";
-        if (!res.ok) { box.appendChild(el("p", { className: "error", text: errorText(res) })); return; }
-        var d = res.data;
-        box.appendChild(el("p", { className: "ok", id: "published", text: tr("pl_published") + ": " + d.published_on }));
-        box.appendChild(el("p", { text: tr("pl_public_rows") + ": " + d.public_rows + "；" + tr("pl_results_published") + ": " + d.results_published.length }));
-        box.appendChild(el("p", {}, [tr("pl_audit_head") + ": ", el("code", { className: "hash", text: d.audit_head })]));
-      });
-    });
     $("export-btn").addEventListener("click", function () {
       fetch("/api/draws/" + drawId + "/export.xlsx", { headers: { Authorization: "Bearer " + token() } }).then(function (r) {
         if (!r.ok) { setMsg($("publish-result"), tr("pl_error") + " (" + r.status + ")", false); return null; }
@@ -546,6 +616,12 @@
     api("GET", "/api/draws/" + drawId).then(function (res) {
       if (!res.ok) { $("draw-error").textContent = errorText(res); return; }
       var d = res.data;
+      var kind = $("draw-kind");
+      kind.textContent = d.seed_kind === "public" ? tr("pl_official_mark") : tr("pl_test_mark");
+      kind.className = d.seed_kind === "public" ? "ok" : "test-mark";
+      kind.setAttribute("data-kind", d.seed_kind);
+      if (d.superseded_by) kind.textContent += " · " + tr("pl_superseded");
+      if (d.published_at) kind.textContent += " · " + tr("pl_published") + " " + d.published_at.slice(0, 10);
       $("draw-info").textContent = tr("pl_seed") + ": " + d.seed + "；" + tr("pl_status") + ": " + d.status +
         (d.visits != null ? "；" + tr("pl_visits") + ": " + d.visits : "");
       poll(drawId, function () {
