@@ -349,7 +349,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "pl_step_drawn": {"zh": "抽取", "en": "Draw"},
     "pl_step_published": {"zh": "审批公示", "en": "Approved publication"},
     "pl_current_plan": {"zh": "当前计划", "en": "Current plan"},
-    "pl_choose": {"zh": "选择", "en": "Choose"},
+    "pl_choose_plan": {"zh": "选择", "en": "Choose"},
     "pl_wait_leader": {"zh": "等待负责人在“负责人审批”页面批准本计划。", "en": "Waiting for a leader to approve this plan on the approvals page."},
     "pl_source": {"zh": "公开随机源（事先指定，如：福彩双色球 2026012期）", "en": "Public randomness source (named in advance, e.g. a lottery draw)"},
     "pl_commit": {"zh": "记录承诺并公示", "en": "Record and publish the commitment"},

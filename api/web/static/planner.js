@@ -346,7 +346,7 @@
         var link = p.current_draw_id
           ? el("a", { href: "/planner/draws/" + p.current_draw_id + "?lang=" + window.LANG, text: tr("pl_open_draw") })
           : el("span");
-        var choose = el("button", { type: "button", className: "secondary", "data-action": "choose", text: tr("pl_choose") });
+        var choose = el("button", { type: "button", className: "secondary", "data-action": "choose", text: tr("pl_choose_plan") });
         choose.addEventListener("click", function () { selectPlan(p); });
         tbody.appendChild(el("tr", { "data-plan": String(p.id) }, [el("td", { text: String(p.id) }), el("td", { text: p.name }),
           el("td", { text: String(p.spec.quarter || "") }), el("td", { text: tr("pl_step_" + p.stage) + " · " + p.status }),
