@@ -51,3 +51,21 @@ def test_a_wrong_password_is_refused(page, published_draw):
     _sign_in(page, published_draw.base, ("auditor1", "not-the-password"))
     expect(page.locator("#login-msg")).to_contain_text("登录失败", timeout=TIMEOUT)
     expect(page.locator("#record")).to_be_hidden()
+
+
+def test_verify_against_a_published_head(page, published_draw):
+    """The auditor enters a head from the public page: held by the chain → 完整; a head the chain
+    does not hold (its end was cut) → 已被篡改, saying records were removed."""
+    base = published_draw.base
+    _sign_in(page, base)
+    expect(page.locator("#verify-status")).to_have_text("完整", timeout=TIMEOUT)
+    entry = next(d for d in httpx.get(f"{base}/api/public/draws", timeout=30).json() if d["draw_id"] == published_draw.draw_id)
+    page.fill("#published-head", entry["publication_head"])
+    page.click("#head-verify")
+    expect(page.locator("#verify-message")).to_contain_text(entry["publication_head"], timeout=TIMEOUT)
+    expect(page.locator("#verify-status")).to_have_attribute("data-ok", "true")
+    page.fill("#published-head", "ab" * 32)
+    page.click("#head-verify")
+    expect(page.locator("#verify-status")).to_have_attribute("data-ok", "false", timeout=TIMEOUT)
+    expect(page.locator("#verify-status")).to_have_text("已被篡改")
+    expect(page.locator("#verify-message")).to_contain_text("removed")

@@ -1,10 +1,12 @@
-"""The planner's pages in a real Chromium against a real server: from a registry upload to a
-published plan and its Excel export, all through the browser.
+"""The planner's and the leader's pages in a real Chromium against a real server: from a
+registry upload through the official flow (编制 → 负责人审批 → 承诺公示 → 录入公开号码 → 抽取 →
+审批公示) to a published plan and its Excel export, all through the browser.
 
 The registry is generated (3000 enterprises, 150 inspectors, registry seed 21); the plan is the
 generated plan file loaded through the form's own "load from plan file" helper, with one of its
-tasks removed and typed in again by hand (a count instead of ratios), and drawn with seed
-``web-test-1`` (805 visits). It runs on a server of its own (see ``own_server``).
+tasks removed and typed in again by hand (a count instead of ratios), approved by a leader on
+the leader's page, committed, and drawn with the public numbers ``BEACON``. It runs on a server
+of its own (see ``own_server``).
 """
 
 from __future__ import annotations
@@ -20,10 +22,12 @@ import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
-from tests.web.conftest import AUDITOR, PLANNER, api_token, run_server
+from tests.web.conftest import AUDITOR, LEADER, PLANNER, api_token, run_server
+from tests.web.seed import published_draw  # noqa: F401  (the session fixture)
 
 REGISTRY_ARGS = {"enterprises": 3000, "inspectors": 150, "seed": 21}
-DRAW_SEED = "web-test-1"
+SOURCE = "福彩双色球 2026012期"
+BEACON = "3 11 17 22 28 31; 9"
 HAND_TASK = {
     "task_id": "T130102-S",
     "name": "雄西区特种设备使用单位双随机抽查（手工录入）",
@@ -67,7 +71,20 @@ def _broken_copy(registry_dir: Path, folder: Path) -> list[Path]:
     return sorted(folder.iterdir())
 
 
-def test_planner_flow_from_upload_to_published_plan(own_server, page, registry_dir, tmp_path):
+def _leader_page(browser, base):
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    leader = context.new_page()
+    leader.set_default_timeout(20_000)
+    leader.goto(f"{base}/leader")
+    expect(leader.locator("h1")).to_have_text("负责人审批")
+    leader.fill("#username", LEADER[0])
+    leader.fill("#password", LEADER[1])
+    leader.click("#login-btn")
+    expect(leader.locator("#workspace")).to_be_visible()
+    return context, leader
+
+
+def test_planner_flow_from_upload_to_published_plan(own_server, page, browser, registry_dir, tmp_path):
     started = time.monotonic()
     base = own_server["base"]
     page.set_default_timeout(20_000)
@@ -171,9 +188,30 @@ def test_planner_flow_from_upload_to_published_plan(own_server, page, registry_d
     assert spec["policy"]["team_size"] == 2 and spec["policy"]["rotation"] is True
     assert spec["tasks"][0]["ratio"]["A"] == pytest.approx(0.3026)
 
-    # Draw, watching the progress bar until done.
-    page.fill("#draw-seed", DRAW_SEED)
-    page.click("#draw-start")
+    # The official flow: step 2 waits for a leader; a draw needs a commitment first.
+    expect(page.locator("#flow-steps li.current")).to_have_text("负责人审批")
+    expect(page.locator("#flow-approve")).to_be_visible()
+    expect(page.locator("#flow-commit")).to_be_hidden()
+    leader_context, leader = _leader_page(browser, base)
+    row = leader.locator(f'#plans tr[data-plan="{plan_id}"]')
+    row.locator('button[data-action="approve"]').click()
+    expect(leader.locator("#msg")).to_contain_text(f"已批准计划 #{plan_id}")
+    expect(row).to_have_count(0)
+
+    page.locator(f'#plans tr[data-plan="{plan_id}"] button[data-action="choose"]').click()
+    expect(page.locator("#flow-steps li.current")).to_have_text("承诺公示")
+    page.fill("#commit-source", SOURCE)
+    page.click("#commit-btn")
+    expect(page.locator("#flow-commitment")).to_be_visible()
+    expect(page.locator("#flow-steps li.current")).to_have_text("录入公开号码")
+    commitment = page.locator("#commitment-hash").inner_text().strip()
+    (entry,) = httpx.get(f"{base}/api/public/draws", timeout=10).json()  # public before the numbers exist
+    assert entry["commitment_hash"] == commitment and entry["status"] == "awaiting_numbers"
+    page.screenshot(path=str(tmp_path / "flow-committed.png"), full_page=True)
+
+    # The public numbers; the draw, watching the progress bar until done.
+    page.fill("#draw-beacon", BEACON)
+    page.click("#official-draw-btn")
     seen = set()
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and page.get_attribute("#draw-stage", "data-status") is None:
@@ -183,11 +221,15 @@ def test_planner_flow_from_upload_to_published_plan(own_server, page, registry_d
     assert float(page.eval_on_selector("#draw-progress", "n => n.value")) == 1.0
     assert any(0 < v < 1 for v in seen), seen  # it moved on the way, not only jumped to the end
     expect(page.locator("#draw-stage")).to_contain_text("检查户次")
+    expect(page.locator("#flow-steps li.current")).to_have_text("审批公示")
+    expect(page.locator("#flow-drawn")).to_be_visible()
 
     # The draw's page: charts really rendered by plotly inside the iframe (the map too).
     page.click("#draw-open")
     expect(page.locator("#done-sections")).to_be_visible()
     draw_id = int(re.search(r"/planner/draws/(\d+)", page.url).group(1))
+    expect(page.locator("#draw-kind")).to_have_attribute("data-kind", "public")
+    expect(page.locator("#draw-kind")).to_have_text("正式抽取")
     frame = page.frame_locator("#report-frame")
     expect(frame.locator("#chart-visits-by-task .main-svg").first).to_be_attached(timeout=30_000)
     expect(frame.locator("#chart-visits-map .main-svg").first).to_be_attached()
@@ -223,10 +265,24 @@ def test_planner_flow_from_upload_to_published_plan(own_server, page, registry_d
     first.locator(".save-result").click()
     expect(first.locator(".result-msg")).to_contain_text("已保存")
 
-    # Publish.
-    page.click("#publish-btn")
-    expect(page.locator("#published")).to_be_visible(timeout=30_000)
-    expect(page.locator("#publish-result")).to_contain_text("本次公示结果数: 1")
+    # Publish: only a leader, after the confirmation step.
+    expect(page.locator("#publish-btn")).to_have_count(0)
+    leader.reload()
+    expect(leader.locator("#workspace")).to_be_visible()
+    leader.locator(f'#draws tr[data-draw="{draw_id}"] button[data-action="publish"]').click()
+    expect(leader.locator("#confirm-dialog")).to_be_visible()
+    expect(leader.locator("#confirm-text")).to_contain_text(BEACON)
+    expect(leader.locator("#confirm-publish")).to_be_disabled()
+    leader.screenshot(path=str(tmp_path / "leader-confirm.png"), full_page=True)
+    leader.check("#confirm-check")
+    leader.click("#confirm-publish")
+    expect(leader.locator("#msg")).to_contain_text(f"已公示抽取 #{draw_id}", timeout=30_000)
+    head = leader.locator("#msg").inner_text().split()[-1]
+    assert re.fullmatch(r"[0-9a-f]{64}", head)
+    leader.screenshot(path=str(tmp_path / "leader-published.png"), full_page=True)
+    leader_context.close()
+    (entry,) = httpx.get(f"{base}/api/public/draws", timeout=10).json()
+    assert entry["status"] == "published" and entry["publication_head"] == head and entry["beacon"] == BEACON
     credit_code = first.locator("td").nth(2).inner_text().strip()
     public = httpx.get(
         f"{base}/api/public/results", params={"draw_id": draw_id, "credit_code": credit_code}, timeout=10
@@ -248,4 +304,31 @@ def test_planner_flow_from_upload_to_published_plan(own_server, page, registry_d
     assert sum(1 for _ in wb["检查户次"].iter_rows()) == total + 1
     assert any(name.endswith(replacement) for name in wb.sheetnames[1:])
 
-    assert time.monotonic() - started < 90
+    assert time.monotonic() - started < 150
+
+
+def test_a_test_draw_is_marked_everywhere_and_never_offered_for_publication(live_server, published_draw, page, browser, tmp_path):  # noqa: F811
+    """A typed seed: the draw page says 测试抽取, the leader's page does not offer it."""
+    base = live_server["base"]
+    planner = published_draw.planner
+    r = httpx.post(
+        f"{base}/api/plans/{published_draw.plan_id}/draws", json={"seed": "typed", "reason": "试算"}, headers=planner, timeout=30
+    )
+    assert r.status_code == 202, r.text
+    draw_id = r.json()["id"]
+    deadline = time.monotonic() + 120
+    while httpx.get(f"{base}/api/draws/{draw_id}", headers=planner, timeout=10).json()["status"] == "running":
+        assert time.monotonic() < deadline
+        time.sleep(0.3)
+    page.goto(f"{base}/planner")
+    page.fill("#username", PLANNER[0])
+    page.fill("#password", PLANNER[1])
+    page.click("#login-btn")
+    expect(page.locator("#workspace")).to_be_visible()
+    page.goto(f"{base}/planner/draws/{draw_id}")
+    expect(page.locator("#draw-kind")).to_have_attribute("data-kind", "test")
+    expect(page.locator("#draw-kind")).to_have_text("测试抽取")
+    page.screenshot(path=str(tmp_path / "test-draw.png"), full_page=True)
+    context, leader = _leader_page(browser, base)
+    expect(leader.locator("#draws tbody")).not_to_contain_text(f"#{draw_id}")
+    context.close()

@@ -41,7 +41,8 @@
   }
 
   function loadVerify() {
-    return authGet("/api/audit/verify").then(check).then(function (v) {
+    var head = $("published-head").value.trim().toLowerCase();
+    return authGet("/api/audit/verify" + (head ? "?head=" + encodeURIComponent(head) : "")).then(check).then(function (v) {
       var st = $("verify-status");
       st.textContent = v.ok ? T.aud_intact : T.aud_tampered;
       st.className = v.ok ? "ok" : "bad";
@@ -107,6 +108,7 @@
     signedOut();
   });
   $("reload-btn").addEventListener("click", function () { loadAll(); });
+  $("head-form").addEventListener("submit", function (ev) { ev.preventDefault(); loadVerify().catch(function () {}); });
   $("prev-btn").addEventListener("click", function () { start = Math.max(0, start - LIMIT); loadRecords(); });
   $("next-btn").addEventListener("click", function () { start += LIMIT; loadRecords(); });
 

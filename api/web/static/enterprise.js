@@ -46,6 +46,7 @@
 
   /* ---- the notice ---- */
   function renderNotice(n) {
+    $("n-void").hidden = !n.void;
     $("n-visit").textContent = n.visit_id;
     $("n-enterprise").textContent = n.enterprise;
     $("n-credit").textContent = n.credit_code;
@@ -151,7 +152,8 @@
     return fetch("/api/public/draws", { headers: { "Accept": "application/json" } })
       .then(function (r) { return r.ok ? r.json() : []; })
       .then(function (list) {
-        draws = list;
+        draws = list.filter(function (d) { return d.draw_id !== null && d.strata && d.strata.length; });
+        list = draws;
         var sel = $("ticket-draw");
         sel.textContent = "";
         list.forEach(function (d) {

@@ -18,6 +18,7 @@
       tr.appendChild(td);
     });
     tbody.appendChild(tr);
+    return tr;
   }
   function filters() {
     var p = new URLSearchParams();
@@ -37,8 +38,16 @@
       var tb = $("draws-table").tBodies[0];
       tb.textContent = "";
       list.forEach(function (d) {
-        row(tb, [d.draw_id, d.plan_name + (d.quarter ? " (" + d.quarter + ")" : ""), d.seed, d.visits,
-          (d.published_at || "").replace("T", " ").slice(0, 19)]);
+        var status = T["pub_st_" + d.status] || d.status;
+        if (d.redraw_reason) status += "；" + T.pub_redraw.replace("{reason}", d.redraw_reason).replace("{approver}", d.redraw_approved_by || "");
+        var heads = [d.commitment_head, d.draw_head, d.publication_head].map(function (h) { return h ? h.slice(0, 16) + "…" : "—"; }).join(" / ");
+        var tr = row(tb, [d.draw_id || "—", d.plan_name + (d.quarter ? " (" + d.quarter + ")" : "") + " · " + d.agency, status,
+          d.commitment_hash.slice(0, 16) + "…（" + d.source + "）", d.beacon || "—", d.seed || "—", d.visits,
+          (d.published_at || "").replace("T", " ").slice(0, 19), heads]);
+        if (tr) {
+          tr.setAttribute("data-status", d.status);
+          tr.title = [d.commitment_hash, d.commitment_head, d.draw_head || "", d.publication_head || ""].join("\n");
+        }
       });
     });
   }
