@@ -174,6 +174,13 @@ def _official_seed(session: Session, plan: PlanRecord, beacon: str) -> tuple[str
         raise _conflict(
             f"commitment {c.id} was drawn with the numbers {c.beacon!r}; it is drawn again only with the same numbers"
         )
+    earlier = session.scalars(
+        select(CommitmentRecord.beacon).where(
+            CommitmentRecord.plan_id == plan.id, CommitmentRecord.id != c.id, CommitmentRecord.beacon != ""
+        )
+    ).all()
+    if any(key_string(b) == key for b in earlier):
+        raise _conflict("these numbers were drawn with an earlier commitment of this plan; a re-draw needs new public numbers")
     seed, _ = derive_seed(c.commitment, beacon)
     reason = ""
     if c.redraw_id is not None:
@@ -366,6 +373,12 @@ def create_commitment(
     pending = open_commitment(session, plan_id)
     if pending is not None:
         raise _conflict(f"commitment {pending.id} of this plan awaits its numbers ({pending.source})")
+    used = session.scalar(
+        select(CommitmentRecord.id).where(CommitmentRecord.plan_id == plan_id, CommitmentRecord.source == body.source.strip())
+    )
+    if used is not None:
+        # Its numbers may be known already: a re-draw names a source whose numbers do not exist yet.
+        raise _conflict(f"commitment {used} of this plan already named the source {body.source.strip()!r}; name a new one")
     redraw = None
     current = official_draw(session, plan_id)
     if current is not None:

@@ -173,9 +173,13 @@ def test_a_redraw_needs_another_approver_and_a_new_commitment(app, client):
     assert r.status_code == 200 and r.json()["status"] == "approved" and r.json()["decided_by"] == "leader1"
     assert client.post(f"/api/redraws/{redraw['id']}/decision", json={"approve": True}, headers=leader).status_code == 409
 
+    r = client.post(f"/api/plans/{pid}/commitment", json={"source": SOURCE}, headers=planner)
+    assert r.status_code == 409 and "already named the source" in r.json()["detail"]  # its numbers are known
     second_c = client.post(f"/api/plans/{pid}/commitment", json={"source": "2026013期"}, headers=planner)
     assert second_c.status_code == 201 and second_c.json()["redraw_id"] == redraw["id"]
     assert second_c.json()["commitment"] != first_c["commitment"]
+    r = client.post(f"/api/plans/{pid}/draws", json={"beacon": "31 28 22 17 11 3; 9"}, headers=planner)
+    assert r.status_code == 409 and "new public numbers" in r.json()["detail"]  # the same set, reordered
     second = _draw(client, planner, pid, {"beacon": "1 5 9 12 20 33; 4"})
     assert second["reason"] == "名录未更新"
     old = client.get(f"/api/draws/{first['id']}", headers=planner).json()
