@@ -195,10 +195,12 @@ def _revoke(session, user: User) -> None:
     session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
 
 
-@router.post("/users/{user_id}/disable", response_model=UserPublic, responses=errors(401, 403, 404, 422))
+@router.post("/users/{user_id}/disable", response_model=UserPublic, responses=errors(401, 403, 404, 409, 422))
 def disable_user(user_id: UserId, scope: AdminScope, session: WriteSessionDep) -> User:
     """Disable an account of the admin's scope (its tokens are revoked; audited)."""
     user = scope.account(session, user_id)
+    if user.id == scope.user.id:
+        raise HTTPException(status.HTTP_409_CONFLICT, "an admin cannot disable its own account (another admin can)")
     user.active = False
     _revoke(session, user)
     audit_store.append(

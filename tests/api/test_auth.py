@@ -110,6 +110,8 @@ def test_admin_manages_the_accounts_of_its_scope(app, client):
     carol_id = client.get("/api/me", headers=carol).json()["id"]
     assert client.post(f"/api/users/{carol_id}/disable", headers=county).json() == {"detail": f"user {carol_id} not found"}
     assert {u["username"] for u in client.get("/api/users", headers=county).json()} == {"county-admin"}
+    me = client.get("/api/me", headers=county).json()["id"]
+    assert client.post(f"/api/users/{me}/disable", headers=county).status_code == 409
     # the province admin sets carol's password (her tokens go) and disables her
     r = client.post(f"/api/users/{carol_id}/password", json={"password": "a new long password"}, headers=admin)
     assert r.status_code == 200
