@@ -137,6 +137,14 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "step_dedup_plan": ("上级本期已抽排除", "dedup: drawn by a higher task"),
     "step_frequency_cap": ("检查频次上限排除", "by the frequency cap"),
     "step_eligible": ("抽取范围", "frame"),
+    "summary_exclusions": (
+        "各任务的抽取范围（辖区内检查对象 → 逐项排除 → 抽取范围）：",
+        "per task, from the jurisdiction to the frame drawn from:",
+    ),
+    "gsxt_written": (
+        "已按国家企业信用信息公示系统“双随机抽查结果信息”格式写出 {rows} 行：{csv}、{xlsx}",
+        "{rows} rows in the layout of the national enterprise credit publicity system: {csv}, {xlsx}",
+    ),
     "mapping_missing": ("映射文件 {path} 不存在", "mapping file {path} does not exist"),
     # --- command line ---
     # --- run folders and verification ---
