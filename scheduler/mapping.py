@@ -73,11 +73,11 @@ def parse_mapping(raw: object, name: str = MAPPING_FILE, path: Path | None = Non
         raise InputError(Problem(name, None, None, t("mapping_not_mapping")))
     for key in raw:
         if key not in ("columns", "values"):
-            bad(str(key), t("mapping_unknown_key", key=key))
+            bad(str(key), t("mapping_unknown_key", name=key))
     headers: dict[str, dict[str, str]] = {}
     columns = raw.get("columns") or {}
     if not isinstance(columns, dict):
-        bad("columns", t("mapping_expected_mapping", key="columns"))
+        bad("columns", t("mapping_expected_mapping", name="columns"))
         columns = {}
     for table, cols in columns.items():
         table = _text(table)
@@ -85,7 +85,7 @@ def parse_mapping(raw: object, name: str = MAPPING_FILE, path: Path | None = Non
             bad(f"columns.{table}", t("mapping_unknown_table", table=table, known=", ".join(TABLE_LABELS)))
             continue
         if not isinstance(cols, dict):
-            bad(f"columns.{table}", t("mapping_expected_mapping", key=f"columns.{table}"))
+            bad(f"columns.{table}", t("mapping_expected_mapping", name=f"columns.{table}"))
             continue
         mine: dict[str, str] = {}
         for column, header in cols.items():
@@ -103,7 +103,7 @@ def parse_mapping(raw: object, name: str = MAPPING_FILE, path: Path | None = Non
     values: dict[str, dict[str, str]] = {}
     vals = raw.get("values") or {}
     if not isinstance(vals, dict):
-        bad("values", t("mapping_expected_mapping", key="values"))
+        bad("values", t("mapping_expected_mapping", name="values"))
         vals = {}
     for column, choices in vals.items():
         column = _text(column)
@@ -111,7 +111,7 @@ def parse_mapping(raw: object, name: str = MAPPING_FILE, path: Path | None = Non
             bad(f"values.{column}", t("mapping_unknown_value_column", column=column, known=", ".join(VALUE_COLUMNS)))
             continue
         if not isinstance(choices, dict):
-            bad(f"values.{column}", t("mapping_expected_mapping", key=f"values.{column}"))
+            bad(f"values.{column}", t("mapping_expected_mapping", name=f"values.{column}"))
             continue
         mine = {}
         for value, exports in choices.items():

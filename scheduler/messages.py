@@ -77,10 +77,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "the mapping file must be a mapping with columns and values",
     ),
     "mapping_unknown_key": (
-        "未知的键 {key!r}（只允许 columns 和 values）",
-        "unknown key {key!r} (only columns and values)",
+        "未知的键 {name!r}（只允许 columns 和 values）",
+        "unknown key {name!r} (only columns and values)",
     ),
-    "mapping_expected_mapping": ("{key} 应为映射", "{key} must be a mapping"),
+    "mapping_expected_mapping": ("{name} 应为映射", "{name} must be a mapping"),
     "mapping_unknown_table": ("未知的表 {table!r}（可用：{known}）", "unknown table {table!r} (known: {known})"),
     "mapping_unknown_column": (
         "表 {table} 没有列 {column!r}（可用：{known}）",
