@@ -205,8 +205,13 @@ def write_gsxt(out_dir: Path) -> tuple[Path, Path, int]:
     frame = gsxt_frame(pub, done, plan.plan_id or plan.quarter, plan.name or f"{plan.quarter} 双随机抽查计划")
     csv_path, xlsx_path = write_gsxt_files(frame, out_dir)
     audit_log(out_dir).append(
-        "publication_gsxt",
-        {"rows": len(frame), "csv_sha256": sha256_file(csv_path), "xlsx_sha256": sha256_file(xlsx_path)},
+        "publication",
+        {
+            "format": "gsxt",
+            "rows": len(frame),
+            "csv_sha256": sha256_file(csv_path),
+            "xlsx_sha256": sha256_file(xlsx_path),
+        },
     )
     return csv_path, xlsx_path, len(frame)
 
