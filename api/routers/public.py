@@ -53,7 +53,6 @@ from scheduler.publication import (
 router = APIRouter(tags=["public"])
 
 Id = Annotated[int, PathParam(ge=1, le=MAX_ID)]
-CSV_COLUMNS = [*PUBLICATION_COLUMNS, "published_on"]
 
 
 class PublicResult(BaseModel):
@@ -73,6 +72,11 @@ class PublicResult(BaseModel):
     result: str
     drawn_as: str
     published_on: dt.date | None
+
+
+# The stored public rows' columns (task_name and inspection_type of the run folder's publication
+# are not stored by the service yet), then the publication date.
+CSV_COLUMNS = [c for c in PUBLICATION_COLUMNS if c in PublicResult.model_fields] + ["published_on"]
 
 
 class PublicResultsPage(BaseModel):
