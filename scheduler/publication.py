@@ -509,14 +509,19 @@ def gsxt_frame(
     return pd.DataFrame(rows, columns=GSXT_COLUMNS, dtype=object)
 
 
-def write_gsxt_files(frame: pd.DataFrame, out_dir: str | Path) -> tuple[Path, Path]:
-    """``results_gsxt.csv`` (UTF-8 with BOM) and ``results_gsxt.xlsx`` (every cell text, never a
-    number or a formula: a credit code or date stays as written) into ``out_dir``."""
+def gsxt_csv(frame: pd.DataFrame) -> bytes:
+    """:func:`gsxt_frame` as CSV bytes: UTF-8 with BOM (Excel shows the Chinese), ``\\n`` line ends."""
+    return ("\ufeff" + frame.to_csv(index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)).encode("utf-8")
+
+
+def gsxt_xlsx(frame: pd.DataFrame) -> bytes:
+    """:func:`gsxt_frame` as an XLSX workbook: every cell text (``@`` format, string type), never a
+    number or a formula, so a credit code or a date stays as written."""
+    import io
+
     import openpyxl
     from openpyxl.cell import WriteOnlyCell
 
-    out = Path(out_dir)
-    csv_path = _write_csv(frame, out / f"{GSXT_FILE}.csv", bom=True)
     book = openpyxl.Workbook(write_only=True)
     sheet = book.create_sheet("双随机抽查结果信息")
 
@@ -529,6 +534,16 @@ def write_gsxt_files(frame: pd.DataFrame, out_dir: str | Path) -> tuple[Path, Pa
     sheet.append([text(c) for c in frame.columns])
     for row in frame.itertuples(index=False):
         sheet.append([text(v) for v in row])
-    xlsx_path = out / f"{GSXT_FILE}.xlsx"
-    book.save(xlsx_path)
+    buf = io.BytesIO()
+    book.save(buf)
+    return buf.getvalue()
+
+
+def write_gsxt_files(frame: pd.DataFrame, out_dir: str | Path) -> tuple[Path, Path]:
+    """``results_gsxt.csv`` (:func:`gsxt_csv`) and ``results_gsxt.xlsx`` (:func:`gsxt_xlsx`) into
+    ``out_dir``."""
+    out = Path(out_dir)
+    csv_path, xlsx_path = out / f"{GSXT_FILE}.csv", out / f"{GSXT_FILE}.xlsx"
+    csv_path.write_bytes(gsxt_csv(frame))
+    xlsx_path.write_bytes(gsxt_xlsx(frame))
     return csv_path, xlsx_path

@@ -10,7 +10,7 @@ commits). A drawn plan is drawn again only with a reason, which the record keeps
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Request, Response, status
 from fastapi import Path as PathParam
@@ -62,6 +62,12 @@ class DrawPublic(BaseModel):
     heartbeat_at: dt.datetime
     finished_at: dt.datetime | None
     visits: int | None = Field(None, description="visits drawn (when done)")
+    exclusions: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="per task (when done): enterprises in the jurisdiction, excluded as not active, by industry, "
+        "by risk class, by entity type, the population, excluded by dedup (history, plan) and the frequency cap, "
+        "and the frame drawn from (the manifest's facts.exclusions; the draw's report shows them too)",
+    )
 
 
 def draw_public(d: DrawRecord) -> DrawPublic:
@@ -82,6 +88,7 @@ def draw_public(d: DrawRecord) -> DrawPublic:
         heartbeat_at=d.heartbeat_at,
         finished_at=d.finished_at,
         visits=facts.get("visits"),
+        exclusions=facts.get("exclusions") or [],
     )
 
 
