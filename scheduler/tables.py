@@ -498,7 +498,8 @@ def _float_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
 
 
 def cell_text(value: Any) -> str:
-    """A cell value as clean text: dates ``YYYY-MM-DD``, ``12.0`` -> ``12``, None -> ``""``."""
+    """A cell value as clean text: dates ``YYYY-MM-DD``, ``12.0`` -> ``12`` (whole numbers below
+    2**53), None -> ``""``."""
     if value is None:
         return ""
     if isinstance(value, bool | np.bool_):
@@ -510,7 +511,9 @@ def cell_text(value: Any) -> str:
     if isinstance(value, float):
         if math.isnan(value):
             return ""
-        return str(int(value)) if value.is_integer() else repr(float(value))
+        # a whole number beyond 2**53 is not exact (an id Excel stored as a number): its repr, which
+        # the importer recognises as Excel damage, not digits the file never held
+        return str(int(value)) if value.is_integer() and abs(value) < 2.0**53 else repr(float(value))
     return str(value)
 
 

@@ -201,6 +201,28 @@ def test_a_damaged_credit_code_is_named_once_as_excel_damage(tmp_path: Path) -> 
     ]
 
 
+def test_an_id_stored_as_a_number_in_an_xlsx_is_refused(tmp_path: Path) -> None:
+    """Excel keeps 15 digits of a long id typed into a General cell and stores a float: read back it
+    is 6.79894316841885e+17, never digits the file does not hold."""
+    tables = valid_tables()
+    folder = write_registry(tmp_path / "reg", tables)
+    (folder / "enterprises.csv").unlink()
+    book = openpyxl.Workbook()
+    sheet = book.active
+    columns = list(tables["enterprises"][0])
+    sheet.append(columns)
+    for k, row in enumerate(tables["enterprises"]):
+        values = [row[c] for c in columns]
+        values[columns.index("legal_rep_id")] = 679894316841885000.0 + k * 1000
+        sheet.append(values)
+    book.save(folder / "enterprises.xlsx")
+    with pytest.raises(InputError) as info:
+        load_registry(folder)
+    problems = info.value.problems
+    assert [(p.file, p.row, p.column) for p in problems] == [("enterprises.xlsx", r, "legal_rep_id") for r in range(2, 7)]
+    assert problems[0].message == t("excel_scientific", value="6.79894316841885e+17", column="legal_rep_id")
+
+
 def test_genuine_ids_ending_in_zeros_are_not_flagged() -> None:
     """Only certain damage is refused: a real id may end in 000 (sequence x00, check digit 0)."""
     lone = next(f"1301021980010{k:02d}000" for k in range(100) if personal_id_valid(f"1301021980010{k:02d}000"))
