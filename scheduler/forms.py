@@ -16,6 +16,7 @@ import re
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from scheduler.tables import arrow_strings
@@ -100,10 +101,10 @@ def canonical(values: pd.Series, forms: dict[str, str], mapped: dict[str, str] |
             v = keys.get(normal_text(u))
             out.append(u if v is None else v)
             unknown.append(v is None)
-    if not len(uniques):
-        return values, np.zeros(len(values), dtype=bool)
-    result = pd.Series(np.array(out, dtype=object)[codes], index=values.index, dtype=str)
-    return result, np.array(unknown, dtype=bool)[codes]
+    if not len(uniques) or out == [str(u) for u in uniques]:  # nothing to translate: the column as it is
+        return values, np.array(unknown, dtype=bool)[codes] if len(uniques) else np.zeros(len(values), dtype=bool)
+    taken = pa.array(out, pa.large_string()).take(pa.array(codes))  # in Arrow: no Python object per row
+    return pd.Series(taken.to_pandas().array, index=values.index), np.array(unknown, dtype=bool)[codes]
 
 
 # ---- dates -----------------------------------------------------------------------------------
