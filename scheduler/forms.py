@@ -173,7 +173,6 @@ _SCIENTIFIC = r"^[0-9](\.[0-9]+)?[eE]\+[0-9]{1,3}$"
 """How Excel shows a long number in a General cell (``6.79894E+17``): no id looks like this."""
 _ZEROED = r"^[1-9][0-9]{14}0+$"
 """A number of 16 or more digits whose digits past the 15th are zeros: what Excel keeps of it."""
-_LONG_NUMBER = r"^[0-9]{16,}$"
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
 
@@ -195,13 +194,20 @@ def excel_damaged(values: pd.Series, check=None) -> np.ndarray:
       id's own check digit rule, when the column has one) rejects it.
     """
     arr = arrow_strings(values)
-    sci = np.asarray(pc.match_substring_regex(arr, _SCIENTIFIC).to_numpy(zero_copy_only=False), dtype=bool)
-    long = np.asarray(pc.match_substring_regex(arr, _LONG_NUMBER).to_numpy(zero_copy_only=False), dtype=bool)
-    out = sci
-    if long.any():
-        zeroed = long & np.asarray(pc.match_substring_regex(arr, _ZEROED).to_numpy(zero_copy_only=False), dtype=bool)
+
+    def mask(result) -> np.ndarray:
+        return np.asarray(pc.fill_null(result, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+    out = np.zeros(len(values), dtype=bool)
+    if mask(pc.match_substring(arr, "+")).any():  # cheap first: no '+', no scientific notation
+        out |= mask(pc.match_substring_regex(arr, _SCIENTIFIC))
+    long = mask(pc.greater_equal(pc.binary_length(arr), 16)) & mask(pc.ascii_is_decimal(arr))
+    if long.any() and not (long & ~mask(pc.ends_with(arr, "0"))).any():  # every long number ends in 0
+        zeroed = long & mask(pc.match_substring_regex(arr, _ZEROED))
         if zeroed.sum() == long.sum():
-            distinct = set(values[zeroed].astype(str))
-            if len(distinct) >= 2 or (check is not None and not check(next(iter(distinct)))):
-                out = out | zeroed
+            found = arr.filter(pa.array(zeroed))
+            first = found[0].as_py()
+            several = bool(pc.any(pc.not_equal(found, pa.scalar(first, pa.large_string()))).as_py())
+            if several or (check is not None and not check(first)):
+                out |= zeroed
     return out
