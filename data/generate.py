@@ -156,7 +156,11 @@ SURNAMES = list(
 GIVEN = list(
     "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍建红志国海燕波鹏辉宁斌宇浩凯晨欣怡婷雪琳博文"
 )
-INACTIVE = ("revoked", "cancelled", "suspended")
+INACTIVE = ("吊销，未注销", "注销", "歇业")  # national registration status values (see scheduler.forms)
+ACTIVE_FORMS = ("存续（在营、开业、在册）",) * 6 + ("存续(在营、开业、在册)", "在营（开业）", "开业", "存续")
+"""How the sample county writes 'active': the national code and the forms exports carry."""
+ENTITY_BY_KIND = {"1": "企业", "2": "个体工商户", "3": "农民专业合作社"}
+"""市场主体类型 from the credit code's second character (GB 32100-2015, registered by 市场监管)."""
 CONFLICT_REASONS = ("近亲属在该企业任职", "曾在该企业任职", "与该企业存在经济往来", "本人申请回避")
 
 ITEMS = [
@@ -238,6 +242,7 @@ ENTERPRISE_SCHEMA = pa.schema(
         ("abnormal", pa.bool_()),
         ("complaints", pa.int64()),
         ("status", pa.string()),
+        ("entity_type", pa.string()),
         ("legal_rep_id", pa.string()),
         ("address", pa.string()),
         ("lat", pa.float64()),
@@ -575,6 +580,7 @@ def _leave(inspectors: pd.DataFrame, quarter: str, rng: np.random.Generator) -> 
 # --------------------------------------------------------------------------- enterprises
 
 _ALPHA = np.frombuffer(ALPHABET.encode(), dtype="S1")
+_ALPHA_INDEX = {c: k for k, c in enumerate(ALPHABET)}
 _W = np.array(WEIGHTS, dtype=np.int64)
 _ORG_SPACE = 31**9
 
@@ -655,6 +661,7 @@ def _enterprise_chunk(county: County, rng: np.random.Generator) -> pd.DataFrame:
             "abnormal": abnormal,
             "complaints": complaints.astype(np.int64),
             "status": status,
+            "entity_type": np.array([ENTITY_BY_KIND.get(k, "企业") for k in kind], dtype=object),
             "legal_rep_id": legal,
             "address": address,
             "lat": np.round(county.lat + rng.normal(0, 0.05, n), 5),
@@ -1369,8 +1376,8 @@ def _inject_traps(
         ent.iat[i, ent.columns.get_loc("key_area")] = True
         if name in risk:
             ent.iat[i, ent.columns.get_loc("risk_class")] = risk[name]
-    ent.iat[int(pos[codes["inactive_1"]]), ent.columns.get_loc("status")] = "revoked"
-    ent.iat[int(pos[codes["inactive_2"]]), ent.columns.get_loc("status")] = "cancelled"
+    ent.iat[int(pos[codes["inactive_1"]]), ent.columns.get_loc("status")] = "吊销，未注销"
+    ent.iat[int(pos[codes["inactive_2"]]), ent.columns.get_loc("status")] = "注销"
 
     # Trap inspectors: clean, certified county food inspectors, then one flaw each.
     busy = set(parts.leave["inspector_id"]) | set(parts.conflicts["inspector_id"])
@@ -1630,6 +1637,15 @@ def _write_inspectors_xlsx(staff: pd.DataFrame, path: Path) -> None:
     _normalise_xlsx(path)
 
 
+def _status_forms(ent: pd.DataFrame) -> pd.Series:
+    """登记状态 as exports write it: 'active' becomes one of :data:`ACTIVE_FORMS`, picked by the
+    credit code's 17th character (no draw from the generator's random stream, so the sample's other
+    columns stay as they were)."""
+    pick = ent["credit_code"].str[16].map(lambda c: _ALPHA_INDEX[c] % len(ACTIVE_FORMS))
+    forms = pick.map(lambda k: ACTIVE_FORMS[k])
+    return ent["status"].where(ent["status"].ne("active"), forms)
+
+
 def _labelled(df: pd.DataFrame, table: str) -> pd.DataFrame:
     from scheduler.tables import HEADER_LABELS
 
@@ -1673,6 +1689,7 @@ def build_sample(out_dir: str | Path = SAMPLE_DIR) -> Path:
     _csv_ready(_labelled(agencies, "agencies")).to_csv(
         out / "agencies.csv", index=False, encoding="gb18030", lineterminator="\n"
     )
+    ent = ent.assign(status=_status_forms(ent))
     _csv_ready(_labelled(ent, "enterprises")).to_csv(
         out / "enterprises.csv", index=False, encoding="utf-8-sig", lineterminator="\n"
     )

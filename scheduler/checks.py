@@ -48,7 +48,7 @@ def _rows(registry: Registry, codes: set[str], columns: Sequence[str]) -> dict[s
         return {}
     sub = ent[isin_text(ent["credit_code"], codes)]
     return dict(
-        zip(sub["credit_code"].tolist(), zip(*(sub[c].tolist() for c in columns), strict=True), strict=True)
+        zip(sub["credit_code"].tolist(), zip(*(sub[c].tolist() if c in sub.columns else [""] * len(sub) for c in columns), strict=True), strict=True)
     )
 
 
@@ -251,7 +251,7 @@ def check_selection(plan: Plan, registry: Registry, selection, *, sample: int | 
     else:
         selection_all = selection
     out: list[str] = []
-    columns = ("status", "region_code", "industry", "risk_class")
+    columns = ("status", "region_code", "industry", "risk_class", "entity_type")
     ent = _rows(registry, {s.credit_code for s in selection}, columns)
     recent = _recent(plan, registry)
     codes = {s.credit_code for s in selection}
@@ -273,15 +273,17 @@ def check_selection(plan: Plan, registry: Registry, selection, *, sample: int | 
         if s.credit_code not in ent:
             out.append(f"{tag}: not in the registry")
             continue
-        status, region, industry, risk = ent[s.credit_code]
-        if str(status).lower() != "active":
-            out.append(f"{tag}: not active")
+        status, region, industry, risk, entity = ent[s.credit_code]
+        if str(status) not in plan.policy.drawn_statuses:
+            out.append(f"{tag}: registration status {status} is not drawn")
         if not lead.covers(region) or not str(region).startswith(t.population.region_prefix):
             out.append(f"{tag}: outside the task's region")
         if t.population.industries and not str(industry).startswith(tuple(t.population.industries)):
             out.append(f"{tag}: outside the task's industries")
         if risk not in t.population.risk_classes:
             out.append(f"{tag}: risk class not in the population")
+        if t.population.entity_types and entity not in t.population.entity_types:
+            out.append(f"{tag}: entity type not in the population")
         if t.task_id not in higher_of:
             higher_of[t.task_id] = set(registry.ancestors(t.agency_id))
         higher = higher_of[t.task_id]

@@ -20,6 +20,10 @@ from scheduler.outputs import MANIFEST, compare_outputs, read_manifest, sha256_f
 from scheduler.pipeline import run_plan
 
 DEMO_SEED = "randinspect-demo-2026Q1"
+MAPPING_HELP = (
+    "the registry's mapping file (export headers and values -> the contract's); default: mapping.yaml in "
+    "the registry folder. Hashed into the manifest and the commitment"
+)
 EXECUTOR_HELP = (
     "where the independent parts run: local (default), processes[:N] (worker processes), "
     "dask://HOST:PORT (a Dask cluster), or dask (address from $RANDINSPECT_DASK_SCHEDULER); "
@@ -45,6 +49,7 @@ def _summary(result, out: Path, seconds: float) -> str:
         "stages: " + ", ".join(f"{k} {v:.2f}s" for k, v in result.timings.items()) + f"; total {seconds:.2f}s",
     ]
     lines += [f"warning: {w}" for w in result.warnings]
+    lines += _exclusion_lines(result)
     lines += [
         f"outputs in {out}:",
         f"  {out / 'selection.csv'}",
@@ -57,6 +62,14 @@ def _summary(result, out: Path, seconds: float) -> str:
     return "\n".join(lines)
 
 
+def _exclusion_lines(result) -> list[str]:
+    """Per task, how the jurisdiction shrank to the frame drawn from (no silent emptiness)."""
+    from scheduler.draw import frame_text
+    from scheduler.messages import t
+
+    return [t("summary_exclusions")] + [f"  {f.task_id}: {frame_text(f)}" for f in result.frames]
+
+
 def cmd_plan(
     registry: Path,
     plan_file: Path,
@@ -67,6 +80,7 @@ def cmd_plan(
     beacon: str | None = None,
     keep_order: bool = False,
     executor: str | None = None,
+    mapping: Path | None = None,
 ) -> int:
     """Draw, staff, date and write; the seed is typed (``test``) or derived from a commitment
     and public numbers (``public``). The audit record gets an import and a draw record.
@@ -83,7 +97,7 @@ def cmd_plan(
         if not beacon:
             raise InputError(Problem("command line", None, "--beacon", "a committed plan needs the public numbers"))
         doc = json.loads(Path(commitment).read_text(encoding="utf-8"))
-        files = registry_files(registry)  # the run below reads and checks them
+        files = registry_files(registry, mapping)  # the run below reads and checks them
         cal = calendar or (Path(registry) / "calendar.csv" if (Path(registry) / "calendar.csv").exists() else None)
         if cal:
             files["calendar"] = Path(cal)
@@ -101,7 +115,9 @@ def cmd_plan(
     except (ValueError, RuntimeError, OSError, TimeoutError) as exc:
         raise InputError(Problem("command line", None, "--executor", f"{spec}: {exc}")) from None
     try:
-        result = run_plan(registry, plan_file, seed, calendar_file=calendar, seed_kind=extra["seed_kind"], executor=ex)
+        result = run_plan(
+            registry, plan_file, seed, calendar_file=calendar, seed_kind=extra["seed_kind"], executor=ex, mapping=mapping
+        )
     finally:
         ex.close()
     t_out = time.perf_counter()
@@ -134,7 +150,9 @@ def _print_head(out: Path) -> None:
     print(f"audit record head: {audit_log(out).head()}")
 
 
-def cmd_commit(registry: Path, plan_file: Path, source: str, out: Path, calendar: Path | None) -> int:
+def cmd_commit(
+    registry: Path, plan_file: Path, source: str, out: Path, calendar: Path | None, mapping: Path | None = None
+) -> int:
     """Commit to the inputs before the public numbers exist (RFC 3797 style)."""
     from importlib import metadata
 
@@ -143,7 +161,7 @@ def cmd_commit(registry: Path, plan_file: Path, source: str, out: Path, calendar
     from scheduler.runfolder import audit_log
     from scheduler.seed import commitment_document, commitment_hash
 
-    reg = load_registry(registry)
+    reg = load_registry(registry, mapping)
     plan = load_plan(plan_file)
     files = dict(reg.files)
     cal = calendar or (Path(registry) / "calendar.csv" if (Path(registry) / "calendar.csv").exists() else None)
@@ -156,7 +174,8 @@ def cmd_commit(registry: Path, plan_file: Path, source: str, out: Path, calendar
     audit_log(out).append("commit", {"commitment": doc["commitment"], "source": source, "quarter": plan.quarter})
     print(f"commitment {doc['commitment']}")
     print(f"publish it now; after the source's numbers ({source}) are public, run:")
-    print(f"  randinspect plan {registry} {plan_file} --commitment {out / 'commitment.json'} --beacon 'NUMBERS' --out {out}")
+    again = f" --mapping {mapping}" if mapping else ""
+    print(f"  randinspect plan {registry} {plan_file}{again} --commitment {out / 'commitment.json'} --beacon 'NUMBERS' --out {out}")
     _print_head(out)
     return 0
 
@@ -298,14 +317,19 @@ def cmd_result(out: Path, visit: str, category: str, note: str) -> int:
     return 0
 
 
-def cmd_publish(out: Path, visits: list[str], on: str | None) -> int:
+def cmd_publish(out: Path, visits: list[str], on: str | None, fmt: str = "csv") -> int:
     import datetime as dt
 
-    from scheduler.runfolder import publish_results
+    from scheduler.runfolder import publish_results, write_gsxt
 
     day = dt.date.fromisoformat(on) if on else dt.date.today()
     done = publish_results(out, day, visits or None)
     print(f"{len(done)} results published on {day} in {Path(out) / 'results_publication.csv'}")
+    if fmt == "gsxt":
+        from scheduler.messages import t
+
+        csv_path, xlsx_path, rows = write_gsxt(out)
+        print(t("gsxt_written", rows=rows, csv=csv_path, xlsx=xlsx_path))
     _print_head(out)
     return 0
 
@@ -617,12 +641,14 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--out", type=Path, required=True)
     plan.add_argument("--calendar", type=Path, help="working-day calendar file for years the package lacks")
     plan.add_argument("--executor", help=EXECUTOR_HELP)
+    plan.add_argument("--mapping", type=Path, help=MAPPING_HELP)
     commit = sub.add_parser("commit", help="commit to the inputs before the public numbers exist")
     commit.add_argument("registry", type=Path)
     commit.add_argument("plan_file", type=Path)
     commit.add_argument("--source", required=True, help="the public randomness named in advance, e.g. a lottery draw")
     commit.add_argument("--out", type=Path, required=True)
     commit.add_argument("--calendar", type=Path)
+    commit.add_argument("--mapping", type=Path, help=MAPPING_HELP)
     ct = sub.add_parser("check-ticket", help="check one enterprise's draw from public data")
     ct.add_argument("out", type=Path, nargs="?", help="published output folder (strata.csv, manifest.json)")
     ct.add_argument("--task", required=True)
@@ -653,6 +679,13 @@ def build_parser() -> argparse.ArgumentParser:
     pb.add_argument("out", type=Path)
     pb.add_argument("--visit", action="append", default=[])
     pb.add_argument("--date")
+    pb.add_argument(
+        "--format",
+        choices=["csv", "gsxt"],
+        default="csv",
+        help="gsxt: also write the results in the layout of the national enterprise credit publicity "
+        "system (results_gsxt.csv and .xlsx, one row per visit and item)",
+    )
     od = sub.add_parser("overdue", help="results not published within 20 working days")
     od.add_argument("out", type=Path)
     od.add_argument("--today")
@@ -707,10 +740,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "plan":
             return cmd_plan(
                 args.registry, args.plan_file, args.seed, args.out, args.calendar,
-                args.commitment, args.beacon, args.beacon_keep_order, args.executor,
+                args.commitment, args.beacon, args.beacon_keep_order, args.executor, args.mapping,
             )
         if args.command == "commit":
-            return cmd_commit(args.registry, args.plan_file, args.source, args.out, args.calendar)
+            return cmd_commit(args.registry, args.plan_file, args.source, args.out, args.calendar, args.mapping)
         if args.command == "check-ticket":
             return cmd_check_ticket(args.out, args.task, args.credit_code, args.seed, args.stratum, args.threshold)
         if args.command == "check-publication":
@@ -722,7 +755,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "result":
             return cmd_result(args.out, args.visit, args.category, args.note)
         if args.command == "publish":
-            return cmd_publish(args.out, args.visit, args.date)
+            return cmd_publish(args.out, args.visit, args.date, args.format)
         if args.command == "overdue":
             return cmd_overdue(args.out, args.today)
         if args.command == "audit":

@@ -30,7 +30,10 @@ from decimal import ROUND_HALF_UP, Decimal
 import numpy as np
 import pandas as pd
 
+from scheduler.errors import InputError, Problem
 from scheduler.executor import Executor, LocalExecutor, map_packed
+from scheduler.forms import ACTIVE
+from scheduler.messages import t as msg
 from scheduler.plan import Plan, Task
 from scheduler.registry import Registry
 from scheduler.result import Selected, Stratum, TaskFrame
@@ -88,10 +91,17 @@ class EnterpriseIndex:
         self.order = np.argsort(key, kind="stable")
         self.regions = [regions[k] for k in by_name]  # distinct region codes, sorted
         self.bounds = np.concatenate([[0], np.cumsum(np.bincount(key, minlength=len(regions)))])
-        status, statuses = _factorized(ent["status"])
-        self.active = np.array([v.lower() == "active" for v in statuses], dtype=bool)[status]
+        self.status, self.statuses = _factorized(ent["status"])
+        self.active = self.status_in({ACTIVE})
         self.industry, self.industries = _factorized(ent["industry"])
         self.risk, self.risks = _factorized(ent["risk_class"])
+        entity = ent["entity_type"] if "entity_type" in ent.columns else pd.Series("", index=ent.index)
+        self.entity, self.entities = _factorized(entity)
+
+    def status_in(self, statuses: Iterable[str]) -> np.ndarray:
+        """Per row: is its registration status one of ``statuses``."""
+        wanted = set(statuses)
+        return np.array([v in wanted for v in self.statuses], dtype=bool)[self.status]
 
     def rows(self, prefix: str) -> np.ndarray:
         """Row numbers (ascending) of the enterprises whose region code starts with ``prefix``."""
@@ -105,26 +115,62 @@ class EnterpriseIndex:
         return np.array([v in wanted for v in self.risks], dtype=bool)
 
 
-def population_rows(task: Task, registry: Registry, index: EnterpriseIndex) -> np.ndarray:
-    """Row numbers of the active enterprises in the task's population."""
+def population_funnel(
+    task: Task, registry: Registry, index: EnterpriseIndex, drawn: np.ndarray | None = None
+) -> tuple[np.ndarray, dict[str, int]]:
+    """Row numbers of the task's population (drawable status, in the jurisdiction and the task's
+    region, industries, risk classes and entity types) and how many each filter took out, in
+    that order (:class:`~scheduler.result.TaskFrame`). ``drawn`` is the per-row mask of drawable
+    statuses (default: the active family)."""
     lead = registry.agencies[task.agency_id]
     prefix = task.population.region_prefix
     # The narrower of the two prefixes (they are nested or the plan was refused).
     rows = index.rows(prefix if prefix.startswith(lead.prefix) else lead.prefix)
     if prefix and not prefix.startswith(lead.prefix) and not lead.prefix.startswith(prefix):
-        return rows[:0]
-    keep = index.active[rows] & index.risk_in(task.population.risk_classes)[index.risk[rows]]
+        rows = rows[:0]
+    counts = {"jurisdiction": len(rows)}
+    keep = (index.active if drawn is None else drawn)[rows]
+    counts["not_active"] = int((~keep).sum())
     if task.population.industries:
         prefixes = tuple(task.population.industries)
         wanted = np.array([v.startswith(prefixes) for v in index.industries], dtype=bool)
-        keep &= wanted[index.industry[rows]]
-    return rows[keep]
+        inside = wanted[index.industry[rows]]
+        counts["industry"] = int((keep & ~inside).sum())
+        keep &= inside
+    else:
+        counts["industry"] = 0
+    inside = index.risk_in(task.population.risk_classes)[index.risk[rows]]
+    counts["risk_class"] = int((keep & ~inside).sum())
+    keep &= inside
+    if task.population.entity_types:
+        wanted = set(task.population.entity_types)
+        inside = np.array([v in wanted for v in index.entities], dtype=bool)[index.entity[rows]]
+        counts["entity_type"] = int((keep & ~inside).sum())
+        keep &= inside
+    else:
+        counts["entity_type"] = 0
+    return rows[keep], counts
 
 
-def population_mask(task: Task, registry: Registry) -> np.ndarray:
-    """Active enterprises in the task's population, as a mask over the registry's rows."""
+def population_rows(
+    task: Task, registry: Registry, index: EnterpriseIndex, drawn: np.ndarray | None = None
+) -> np.ndarray:
+    """Row numbers of the drawable enterprises in the task's population (:func:`population_funnel`)."""
+    return population_funnel(task, registry, index, drawn)[0]
+
+
+def frame_text(frame: TaskFrame) -> str:
+    """A task's exclusion counts in one line, in the current language (output, errors)."""
+    parts = [f"{msg(f'step_{k}')} {v}" for k, v in frame.as_dict().items() if k != "task_id"]
+    return "; ".join(parts)
+
+
+def population_mask(task: Task, registry: Registry, statuses: Iterable[str] = (ACTIVE,)) -> np.ndarray:
+    """Drawable enterprises (status in ``statuses``) in the task's population, as a mask over the
+    registry's rows."""
+    index = EnterpriseIndex(registry)
     mask = np.zeros(len(registry.enterprises), dtype=bool)
-    mask[population_rows(task, registry, EnterpriseIndex(registry))] = True
+    mask[population_rows(task, registry, index, index.status_in(statuses))] = True
     return mask
 
 
@@ -301,6 +347,7 @@ def draw(
     codes = byte_strings(ent["credit_code"])
     key = ent["key_area"].to_numpy(dtype=bool)
     index = EnterpriseIndex(registry)
+    drawable = index.status_in(plan.policy.drawn_statuses)
     hist = recent_history(plan, registry)
     inspected_by: dict[str, np.ndarray] = {}
     capped = np.zeros(len(ent), dtype=bool)
@@ -328,7 +375,7 @@ def draw(
         jobs: list[tuple] = []
         plans: list[tuple[Task, list[tuple[str, np.ndarray, int, int, list[int]]]]] = []
         for task in wave:
-            rows = population_rows(task, registry, index)
+            rows, funnel = population_funnel(task, registry, index, drawable)
             higher = registry.ancestors(task.agency_id)
             out_hist = marks.member(rows, [inspected_by[a] for a in higher if a in inspected_by])
             earlier = [x for a in higher for x in drawn_by_agency.get(a, [])]
@@ -343,6 +390,7 @@ def draw(
                     int(out_plan.sum()),
                     int(out_cap.sum()),
                     len(eligible),
+                    **funnel,
                 )
             )
             parts: list[tuple[str, np.ndarray, int, int, list[int]]] = []
@@ -395,6 +443,19 @@ def draw(
                 drawn.append(members[pos])
             drawn_by_agency.setdefault(task.agency_id, []).extend(drawn)
 
+    empty = [(k, f) for k, t in enumerate(plan.tasks) for f in frames if f.task_id == t.task_id]
+    problems = [
+        Problem(
+            plan.file.name if plan.file else "plan",
+            None,
+            f"tasks[{k}] ({f.task_id})",
+            msg("frame_empty", task=f.task_id, step=msg(f"step_{f.emptied_by()}"), counts=frame_text(f)),
+        )
+        for k, f in empty
+        if f.emptied_by() is not None and not plan.tasks[k].allow_empty
+    ]
+    if problems:
+        raise InputError(problems)
     plan_order = {t.task_id: k for k, t in enumerate(plan.tasks)}
     selection.sort(key=lambda s: (plan_order[s.task_id], s.credit_code))
     strata.sort(key=lambda s: (plan_order[s.task_id], s.stratum != KEY_AREA, s.stratum))

@@ -303,7 +303,7 @@ class FastDraw:
         self.tasks = task_order(plan, registry)
         self.frames: list[_TaskFrame] = []
         for ti, task in enumerate(self.tasks):
-            mask = population_mask(task, registry)
+            mask = population_mask(task, registry, plan.policy.drawn_statuses)
             higher = set(registry.ancestors(task.agency_id))
             out_hist = np.zeros(len(ent), dtype=bool)
             if higher and not hist.empty:

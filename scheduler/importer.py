@@ -20,6 +20,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from scheduler.errors import InputError, Problem
+from scheduler.forms import (
+    ENTITY_FORMS,
+    RISK_FORMS,
+    STATUS_FORMS,
+    canonical,
+    excel_damaged,
+    parse_dates,
+    personal_id_valid,
+)
+from scheduler.mapping import Mapping, find_mapping, load_mapping
+from scheduler.messages import t as msg
 from scheduler.registry import (
     ENTERPRISE_COLUMNS,
     HISTORY_COLUMNS,
@@ -41,7 +52,7 @@ from scheduler.tables import (
     read_table,
     row_hashes,
 )
-from scheduler.uscc import ALPHABET, WEIGHTS, uscc_problem
+from scheduler.uscc import ALPHABET, WEIGHTS, is_valid, uscc_problem
 
 TABLES = ("agencies", "enterprises", "inspectors", "conflicts", "history", "leave", "items")
 REQUIRED_TABLES = ("agencies", "enterprises", "inspectors")
@@ -65,9 +76,19 @@ FALSE_WORDS = frozenset({"false", "0", "no", "n", "否", ""})
 LEVELS = {name.lower(): level for name, level in LEVEL_NAMES.items()}
 REGION_PATTERN = r"[0-9]{6}"  # GB/T 2260 administrative division code
 INDUSTRY_PATTERN = r"[A-T][0-9]{0,4}"  # GB/T 4754: section letter, then division/group/class digits
-DATE_PATTERN = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
 DECIMAL_PATTERN = r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"  # parsed by Arrow
 MAX_PER_CHECK = 50  # problems listed per check and column; the rest are counted
+FIRST_ROWS = 5  # rows named for an unknown value
+ID_COLUMNS_EXCEL: dict[str, dict[str, object]] = {
+    "agencies": {"agency_id": None, "parent_id": None},
+    "enterprises": {"credit_code": is_valid, "legal_rep_id": personal_id_valid},
+    "inspectors": {"inspector_id": None, "certificate_no": None},
+    "conflicts": {"inspector_id": None, "credit_code": is_valid},
+    "history": {"credit_code": is_valid, "agency_id": None},
+    "leave": {"inspector_id": None},
+}
+"""Id columns Excel can damage (table -> column -> the id's check rule, if it has one); list
+columns (``relatives_ids``, ``former_employers``, ``inspector_ids``) are checked entry by entry."""
 
 _USCC_VALUE = np.full(256, -1, dtype=np.int16)
 for _k, _c in enumerate(ALPHABET):
@@ -128,20 +149,27 @@ def _to_float(s: pd.Series) -> np.ndarray:
     return values
 
 
-def registry_files(folder: str | Path) -> dict[str, Path]:
-    """The registry's table files (as ``Registry.files``) without reading them: what a
-    commitment hashes, found the way :func:`load_registry` finds them."""
+def registry_files(folder: str | Path, mapping: str | Path | None = None) -> dict[str, Path]:
+    """The registry's table files and its mapping file (as ``Registry.files``) without reading
+    them: what a commitment hashes, found the way :func:`load_registry` finds them."""
     out: dict[str, Path] = {}
     for table in TABLES:
         path = find_table(Path(folder), table)
         if path is not None:
             out[table] = path
+    found = find_mapping(folder, mapping)
+    if found is not None:
+        out["mapping"] = found
     return out
 
 
-def load_registry(folder: str | Path) -> Registry:
+def load_registry(folder: str | Path, mapping: str | Path | None = None) -> Registry:
     """Read and validate the registry in ``folder``; raise :class:`InputError` naming
-    every problem of every file, else return the :class:`Registry`."""
+    every problem of every file, else return the :class:`Registry`.
+
+    ``mapping`` is a mapping file (:mod:`scheduler.mapping`) for an export's own headers and
+    values; without it, ``mapping.yaml`` in the folder applies if there is one. The file used is
+    in ``Registry.files["mapping"]`` (hashed like the tables)."""
     folder = Path(folder)
     problems: list[Problem] = []
     tables: dict[str, _Table] = {}
@@ -149,6 +177,8 @@ def load_registry(folder: str | Path) -> Registry:
         raise InputError(
             Problem(folder.name or str(folder), None, None, "the registry folder does not exist")
         )
+    mapping_path = find_mapping(folder, mapping)
+    rules = load_mapping(mapping_path) if mapping_path is not None else Mapping()
     for table in TABLES:
         try:
             path = find_table(folder, table)
@@ -164,11 +194,13 @@ def load_registry(folder: str | Path) -> Registry:
                         )
                     )
                 continue
-            tables[table] = _Table(table, path, read_table(path, table), problems)
+            frame = read_table(path, table, rules.headers.get(table))
+            tables[table] = _Table(table, path, frame, problems, values=rules.values)
         except InputError as exc:
             problems.extend(exc.problems)
     for t in tables.values():
         t.require_columns()
+        t.excel_damage()
 
     def ids(table: str) -> set[str] | None:
         """Ids a reference may name; ``None`` (no check) when that table is unusable."""
@@ -198,7 +230,8 @@ def load_registry(folder: str | Path) -> Registry:
         history=history,
         leave=leave,
         items=items,
-        files={name: t.path for name, t in tables.items()},
+        files={name: t.path for name, t in tables.items()}
+        | ({"mapping": mapping_path} if mapping_path is not None else {}),
     )
 
 
@@ -211,6 +244,8 @@ class _Table:
     df: pd.DataFrame
     problems: list[Problem]
     missing: set[str] = field(default_factory=set)
+    values: dict[str, dict[str, str]] = field(default_factory=dict)  # the mapping file's values
+    damaged: dict[str, set[int]] = field(default_factory=dict)  # column -> rows Excel damaged
 
     @property
     def file(self) -> str:
@@ -236,8 +271,36 @@ class _Table:
             if col not in self.missing:
                 self.report(self.df[col][self.df[col] == ""], col, lambda v, c=col: f"required {c} is empty")
 
+    def excel_damage(self) -> None:
+        """Ids Excel turned into numbers (:func:`scheduler.forms.excel_damaged`): one problem per
+        row naming what happened and the fix; other checks of those cells say nothing more."""
+        lists = {"inspectors": ("relatives_ids", "former_employers"), "history": ("inspector_ids",)}
+        checks = dict(ID_COLUMNS_EXCEL.get(self.table, {}))
+        checks.update({c: {"relatives_ids": personal_id_valid, "former_employers": is_valid}.get(c) for c in lists.get(self.table, ())})
+        for col, check in checks.items():
+            if col in self.missing:
+                continue
+            values = self.exploded(col) if col in lists.get(self.table, ()) else self.df[col]
+            if values.empty:
+                continue
+            bad = values[excel_damaged(values, check)]
+            if bad.empty:
+                continue
+            self.report(
+                bad,
+                col,
+                lambda v, c=col: msg(
+                    "excel_scientific" if "E" in v.upper() else "excel_zeroed", value=v, column=c
+                ),
+            )
+            self.damaged[col] = {int(r) for r in bad.index}
+
     def report(self, bad: pd.Series, column: str, message: Callable[[str], str]) -> None:
-        """One problem per bad value (index = row), at most :data:`MAX_PER_CHECK`, then a count."""
+        """One problem per bad value (index = row), at most :data:`MAX_PER_CHECK`, then a count
+        (rows already reported as damaged by Excel are left out)."""
+        skip = self.damaged.get(column)
+        if skip:
+            bad = bad[~bad.index.isin(list(skip))]
         for row, value in bad.iloc[:MAX_PER_CHECK].items():
             self.problems.append(Problem(self.file, int(row), column, message(value)))
         if len(bad) > MAX_PER_CHECK:
@@ -326,14 +389,33 @@ class _Table:
         self.report(s[bad], col, lambda v: f"{col} must be a number between {low:g} and {high:g}, got {v!r}")
         return np.where(bad, np.nan, values)
 
-    def date(self, col: str) -> pd.Series:
-        """ISO ``YYYY-MM-DD`` (an Excel date cell arrives in this form), as datetime64[ns]."""
+    def date(self, col: str, no_expiry: bool = False) -> pd.Series:
+        """A date in any form of :func:`scheduler.forms.parse_date` (ISO, ``2026/1/5``,
+        ``2026.1.5``, ``2026年1月5日``, an Excel date cell), as datetime64[ns]; with
+        ``no_expiry``, 长期 / 9999-09-09 / 9999-12-31 mean 'does not expire' (NaT)."""
         s = self.df[col]
-        parsed = pd.to_datetime(s.where(s.str.fullmatch(DATE_PATTERN)), format="%Y-%m-%d", errors="coerce")
-        self.report(
-            s[(s != "") & parsed.isna()], col, lambda v: f"{col} must be a date YYYY-MM-DD, got {v!r}"
-        )
-        return parsed.astype("datetime64[ns]")
+        parsed, bad, _ = parse_dates(s, no_expiry)
+        self.report(s[bad], col, lambda v: msg("date_bad", column=col, value=v))
+        return parsed
+
+    def vocabulary(self, col: str, forms: dict[str, str], what: str) -> pd.Series:
+        """``col`` as the contract's values (mapping file first, then ``forms``); each unknown
+        value is one problem: the value, how many rows carry it, the first rows and the mapping
+        that would make it known."""
+        values, unknown = canonical(self.df[col], forms, self.values.get(col))
+        if unknown.any():
+            bad = self.df[col][unknown]
+            for value, rows in bad.groupby(bad, sort=False).groups.items():
+                first = ", ".join(str(int(r)) for r in list(rows)[:FIRST_ROWS])
+                self.problems.append(
+                    Problem(
+                        self.file,
+                        int(rows[0]),
+                        col,
+                        msg(f"unknown_{what}", value=value, count=len(rows), rows=first, column=col),
+                    )
+                )
+        return values
 
     def exploded(self, col: str) -> pd.Series:
         """The ``;``-separated entries of ``col``, one per line, index = row."""
@@ -377,9 +459,6 @@ def _region(t: _Table) -> None:
 def _enterprises(t: _Table) -> pd.DataFrame:
     """The object list (检查对象名录库), vectorised throughout."""
     df = t.df
-    status = df["status"]
-    if (status == "").any():
-        status = status.where(status != "", "active")
     t.uscc("credit_code")
     t.unique("credit_code")
     _region(t)
@@ -388,8 +467,14 @@ def _enterprises(t: _Table) -> pd.DataFrame:
         INDUSTRY_PATTERN,
         lambda v: f"industry must be a GB/T 4754 code (section letter A-T and up to 4 digits), got {v!r}",
     )
-    t.choice("risk_class", "ABCD", lambda v: f"risk class must be A, B, C or D, got {v!r}")
+    status = t.vocabulary("status", STATUS_FORMS, "status")
+    if (status == "").any():
+        status = status.where(status != "", "active")
+    risk = t.vocabulary("risk_class", RISK_FORMS, "risk_class")
+    entity = t.vocabulary("entity_type", ENTITY_FORMS, "entity_type")
     typed = {
+        "risk_class": risk,
+        "entity_type": entity,
         "key_area": t.boolean("key_area"),
         "abnormal": t.boolean("abnormal"),
         "complaints": t.integer("complaints").fillna(0).astype("int64"),
@@ -406,6 +491,8 @@ def _agencies(t: _Table) -> dict[str, Agency]:
     """执法机构: ids unique, levels known, parents known, same department, one level up or
     more, and no loop in the parent chain."""
     df = t.df
+    if t.values.get("level"):  # the mapping file's level values
+        df["level"] = df["level"].map(lambda v: t.values["level"].get(v, v)).astype(str)
     t.unique("agency_id")
     _region(t)
     t.report(
@@ -483,7 +570,7 @@ def _inspectors(t: _Table, agency_ids: set[str] | None) -> dict[str, Inspector]:
     """执法检查人员名录库: unique ids, known agencies, dates, flags, caps, former employers' codes."""
     t.unique("inspector_id")
     t.references("agency_id", agency_ids, "agency")
-    expiry = t.date("certificate_expiry")
+    expiry = t.date("certificate_expiry", no_expiry=True)
     auxiliary = t.boolean("auxiliary")
     quarterly, daily = t.integer("quarterly_cap"), t.integer("daily_cap")
     t.uscc("former_employers", t.exploded("former_employers"))

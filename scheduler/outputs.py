@@ -27,7 +27,14 @@ from scheduler.result import PlanResult
 MANIFEST = "manifest.json"
 # Files a run folder accumulates after the draw (human input, the record); kept across rewrites
 # and not part of the reproducible outputs.
-LEDGER = ("audit.jsonl", "results.csv", "results_publication.csv", "commitment.json")
+LEDGER = (
+    "audit.jsonl",
+    "results.csv",
+    "results_publication.csv",
+    "results_gsxt.csv",
+    "results_gsxt.xlsx",
+    "commitment.json",
+)
 SOFTWARE = ("randinspect", "ortools", "numpy", "pandas", "chinesecalendar", "plotly")
 
 
@@ -152,6 +159,7 @@ def build_manifest(
             "eligible_pairs": stats.eligible_pairs,
             "busiest_inspector_visits": max(loads, default=0),
             "warnings": result.warnings,
+            "exclusions": [f.as_dict() for f in result.frames],
         },
         **(extra or {}),
         "outputs": outputs,

@@ -132,23 +132,25 @@ def run_plan(
     seed_kind: str = "test",
     progress: Callable[[str, float], None] | None = None,
     executor: Executor | str | None = None,
+    mapping: str | Path | None = None,
 ) -> PlanResult:
     """Run the whole job in memory. Raises InputError (exit 2) or InfeasibleError (exit 3).
 
     ``progress(stage, fraction)`` is called as each stage starts (import, draw, staffing, dates).
     ``executor`` (an :class:`~scheduler.executor.Executor` or a spec such as ``"processes:2"`` or
-    ``"dask://host:8786"``) runs the independent parts; the result does not depend on it."""
+    ``"dask://host:8786"``) runs the independent parts; the result does not depend on it.
+    ``mapping`` is the registry's mapping file when it is not ``mapping.yaml`` in the folder."""
     if isinstance(executor, str) or executor is None:
         own = make_executor(executor)
         try:
-            return run_plan(registry_dir, plan_file, seed, calendar_file, seed_kind, progress, own)
+            return run_plan(registry_dir, plan_file, seed, calendar_file, seed_kind, progress, own, mapping)
         finally:
             own.close()
     report = progress or (lambda stage, fraction: None)
     report("import", 0.0)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    registry = load_registry(registry_dir)
+    registry = load_registry(registry_dir, mapping)
     plan = load_plan(plan_file)
     check_plan_against_registry(plan, registry)
     if calendar_file is None and (Path(registry_dir) / "calendar.csv").exists():

@@ -13,6 +13,8 @@ from typing import Any
 import yaml
 
 from scheduler.errors import InputError, Problem
+from scheduler.forms import ACTIVE, ENTITY_FORMS, ENTITY_TYPES, POLICY_STATUSES, STATUS_FORMS, normal_text
+from scheduler.messages import t as msg
 
 RISK_CLASSES = ("A", "B", "C", "D")
 _QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
@@ -37,6 +39,14 @@ class Policy:
     daily_cap: int = 2
     rotation: bool = True
     pair_probability_cap: float = 0.5
+    draw_statuses: tuple[str, ...] = ()
+    """Registration statuses drawn besides the active (存续) family: 歇业 and/or 吊销，未注销;
+    default neither (README)."""
+
+    @property
+    def drawn_statuses(self) -> frozenset[str]:
+        """The status values (as imported) a task draws from."""
+        return frozenset({ACTIVE, *self.draw_statuses})
 
 
 @dataclass(frozen=True)
@@ -46,6 +56,7 @@ class Population:
     region_prefix: str = ""
     industries: tuple[str, ...] = ()
     risk_classes: tuple[str, ...] = RISK_CLASSES
+    entity_types: tuple[str, ...] = ()  # 市场主体类型; empty: every type
 
 
 @dataclass(frozen=True)
@@ -64,6 +75,7 @@ class Task:
     ratio: dict[str, Decimal] | None = None
     count: int | dict[str, int] | None = None
     name: str = ""
+    allow_empty: bool = False  # an empty frame is then not an error
 
 
 @dataclass(frozen=True)
@@ -74,6 +86,8 @@ class Plan:
     policy: Policy
     tasks: tuple[Task, ...]
     file: Path | None = None
+    plan_id: str = ""  # 抽查计划编号 (default: the quarter)
+    name: str = ""  # 抽查计划名称
 
     @property
     def quarter_start(self) -> dt.date:
@@ -162,6 +176,7 @@ TASK_KEYS = {
     "window",
     "name",
     "description",
+    "allow_empty",
 }
 
 
@@ -216,6 +231,15 @@ def parse_plan(raw: Any, name: str = "plan", path: Path | None = None) -> Plan:
                 r.bad(p, f"expected true or false, got {value!r}")
             else:
                 pol_kwargs[key] = value
+        elif key == "draw_statuses":
+            chosen = []
+            for v in r.str_list(value, p):
+                status = STATUS_FORMS.get(normal_text(v))
+                if status not in POLICY_STATUSES:
+                    r.bad(p, msg("policy_draw_status", value=v, known="、".join(POLICY_STATUSES)))
+                elif status not in chosen:
+                    chosen.append(status)
+            pol_kwargs[key] = tuple(chosen)
         elif key == "pair_probability_cap":
             try:
                 v = float(value)
@@ -282,11 +306,26 @@ def parse_plan(raw: Any, name: str = "plan", path: Path | None = None) -> Plan:
         prefix = str(pop_raw.get("region_prefix", "") or "").strip()
         if prefix and not prefix.isdigit():
             r.bad(f"{base}.population.region_prefix", f"digits expected, got {prefix!r}")
+        entity_types = []
+        for e in r.str_list(pop_raw.get("entity_types"), f"{base}.population.entity_types"):
+            kind = ENTITY_FORMS.get(normal_text(e))
+            if kind is None:
+                r.bad(f"{base}.population.entity_types", msg("plan_entity_type", value=e, known="、".join(ENTITY_TYPES)))
+            elif kind not in entity_types:
+                entity_types.append(kind)
+        for key in pop_raw:
+            if key not in ("region_prefix", "industries", "risk_classes", "entity_types"):
+                r.bad(f"{base}.population.{key}", msg("plan_population_key"))
         population = Population(
             region_prefix=prefix,
             industries=r.str_list(pop_raw.get("industries"), f"{base}.population.industries"),
             risk_classes=rc,
+            entity_types=tuple(entity_types),
         )
+        allow_empty = t.get("allow_empty", False)
+        if not isinstance(allow_empty, bool):
+            r.bad(f"{base}.allow_empty", f"expected true or false, got {allow_empty!r}")
+            allow_empty = False
         ratio = None
         count: int | dict[str, int] | None = None
         if "ratio" in t and "count" in t:
@@ -339,11 +378,19 @@ def parse_plan(raw: Any, name: str = "plan", path: Path | None = None) -> Plan:
                 ratio=ratio,
                 count=count,
                 name=str(t.get("name") or "").strip(),
+                allow_empty=allow_empty,
             )
         )
     if r.problems:
         raise InputError(r.problems)
-    return Plan(quarter=quarter, policy=policy, tasks=tuple(tasks), file=path)
+    return Plan(
+        quarter=quarter,
+        policy=policy,
+        tasks=tuple(tasks),
+        file=path,
+        plan_id=str(raw.get("plan_id") or "").strip(),
+        name=str(raw.get("name") or "").strip(),
+    )
 
 
 def check_plan_against_registry(plan: Plan, registry) -> None:

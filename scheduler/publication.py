@@ -45,9 +45,31 @@ PUBLICATION_COLUMNS = [
     "visit_id",
     "result",
     "drawn_as",
+    "task_name",
+    "inspection_type",
 ]
 """The publication's columns, in file order. ``drawn_as`` is 重点领域 (key area, covered in
-full) or 随机抽取 (random draw): public facts that let anyone check each ticket."""
+full) or 随机抽取 (random draw): public facts that let anyone check each ticket.
+``inspection_type`` (抽查类型) is 定向抽查 when the task's population is narrowed by entity type,
+industry or region, else 不定向抽查 (:func:`inspection_type`)."""
+DIRECTED = "定向抽查"
+UNDIRECTED = "不定向抽查"
+GSXT_FILE = "results_gsxt"
+GSXT_COLUMNS = [
+    "抽查计划编号",
+    "抽查计划名称",
+    "抽查任务编号",
+    "抽查任务名称",
+    "抽查类型",
+    "抽查机关",
+    "统一社会信用代码",
+    "企业名称",
+    "抽查完成日期",
+    "检查事项",
+    "检查结果",
+]
+"""The national enterprise credit publicity system's 双随机抽查结果信息, one row per (visit, task,
+item); the enterprise's credit code and name say whose result it is."""
 KEY_AREA_LABEL = "重点领域"
 RANDOM_LABEL = "随机抽取"
 
@@ -160,6 +182,16 @@ def _text(value: object) -> str:
     return str(value)
 
 
+def inspection_type(task, registry: Registry) -> str:
+    """抽查类型: 定向抽查 when the population is narrowed by entity type, industry or region (a region
+    prefix inside the lead agency's jurisdiction), 不定向抽查 otherwise. (Risk classes are how
+    every draw is stratified, not a narrowing; the contract has no size filter.)"""
+    pop = task.population
+    lead = registry.agencies.get(task.agency_id)
+    narrower_region = bool(pop.region_prefix) and (lead is None or pop.region_prefix != lead.prefix)
+    return DIRECTED if pop.entity_types or pop.industries or narrower_region else UNDIRECTED
+
+
 def _agency_name(registry: Registry, agency_id: str) -> str:
     agency = registry.agencies.get(agency_id)
     return agency.name if agency else agency_id
@@ -186,18 +218,21 @@ def publication_frame(result: PlanResult, enterprises: pd.DataFrame | None = Non
     texts = enterprise_texts(enterprises, ("name", "region_code", "industry"), codes)
     names, regions, industries = texts["name"], texts["region_code"], texts["industry"]
     key_area = {(s.task_id, s.credit_code) for s in result.selection if s.stratum == "key_area"}
-    per_task: dict[tuple[str, str], tuple[str, str, str]] = {}  # (task, visit's lead) -> agency, joint, items
+    per_task: dict[tuple[str, str], tuple[str, ...]] = {}  # (task, visit's lead) -> agency, joint, items, ...
 
-    def task_facts(task_id: str, lead_agency_id: str) -> tuple[str, str, str]:
+    def task_facts(task_id: str, lead_agency_id: str) -> tuple[str, ...]:
         try:
             task = result.plan.task(task_id)
             lead, joint, items = task.agency_id, task.joint_agencies, task.items
+            name, kind = task.name, inspection_type(task, registry)
         except KeyError:
-            lead, joint, items = lead_agency_id, (), ()
+            lead, joint, items, name, kind = lead_agency_id, (), (), "", ""
         return (
             _agency_name(registry, lead),
             ";".join(_agency_name(registry, a) for a in joint),
             ";".join(_item_name(registry, i) for i in items),
+            name,
+            kind,
         )
 
     rows: list[tuple[str, ...]] = []
@@ -206,7 +241,7 @@ def publication_frame(result: PlanResult, enterprises: pd.DataFrame | None = Non
         day = visit.date.isoformat() if visit.date else ""
         for task_id in visit.task_ids:
             key = (task_id, visit.lead_agency_id)
-            agency, joint, items = per_task.get(key) or per_task.setdefault(key, task_facts(*key))
+            agency, joint, items, task_name, kind = per_task.get(key) or per_task.setdefault(key, task_facts(*key))
             drawn_as = KEY_AREA_LABEL if (task_id, code) in key_area else RANDOM_LABEL
             rows.append(
                 (
@@ -221,7 +256,7 @@ def publication_frame(result: PlanResult, enterprises: pd.DataFrame | None = Non
                     day,
                     visit.visit_id,
                 )
-                + (PENDING_RESULT, drawn_as)
+                + (PENDING_RESULT, drawn_as, task_name, kind)
             )
     columns = list(zip(*rows, strict=True)) if rows else [()] * len(PUBLICATION_COLUMNS)
     frame = pd.DataFrame(
@@ -438,3 +473,77 @@ def write_strata(result: PlanResult, out_dir: str | Path) -> Path:
     """Write ``strata.csv`` (plain UTF-8) into ``out_dir``: per task and stratum, the
     population and sample sizes, the inclusion probability and the ticket threshold."""
     return _write_csv(strata_frame(result), Path(out_dir) / STRATA_FILE, bom=False)
+
+
+def gsxt_frame(
+    publication: pd.DataFrame, results: dict[str, str], plan_id: str, plan_name: str
+) -> pd.DataFrame:
+    """The published results in the layout of the national enterprise credit publicity system
+    (:data:`GSXT_COLUMNS`): one row per (visit, task, item) of ``publication`` (rows of
+    :func:`publication_frame`) whose visit has a published result in ``results`` (visit id ->
+    category). Items are the ``;``-separated names of the row's ``items``; a task without items
+    gives one row with 检查事项 empty. Public facts only, like the publication."""
+    rows = []
+    for r in publication.itertuples(index=False):
+        category = results.get(r.visit_id)
+        if category is None:
+            continue
+        agencies = "、".join(a for a in [r.agency, *str(r.joint_agencies or "").split(";")] if a)
+        items = [i for i in str(r.items or "").split(";") if i] or [""]
+        for item in items:
+            rows.append(
+                [
+                    plan_id,
+                    plan_name,
+                    r.task_id,
+                    getattr(r, "task_name", "") or r.task_id,
+                    getattr(r, "inspection_type", ""),
+                    agencies,
+                    r.credit_code,
+                    r.enterprise,
+                    r.date,
+                    item,
+                    category,
+                ]
+            )
+    return pd.DataFrame(rows, columns=GSXT_COLUMNS, dtype=object)
+
+
+def gsxt_csv(frame: pd.DataFrame) -> bytes:
+    """:func:`gsxt_frame` as CSV bytes: UTF-8 with BOM (Excel shows the Chinese), ``\\n`` line ends."""
+    return ("\ufeff" + frame.to_csv(index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)).encode("utf-8")
+
+
+def gsxt_xlsx(frame: pd.DataFrame) -> bytes:
+    """:func:`gsxt_frame` as an XLSX workbook: every cell text (``@`` format, string type), never a
+    number or a formula, so a credit code or a date stays as written."""
+    import io
+
+    import openpyxl
+    from openpyxl.cell import WriteOnlyCell
+
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet("双随机抽查结果信息")
+
+    def text(value: object) -> WriteOnlyCell:
+        cell = WriteOnlyCell(sheet, value=_text(value))
+        cell.data_type = "s"
+        cell.number_format = "@"
+        return cell
+
+    sheet.append([text(c) for c in frame.columns])
+    for row in frame.itertuples(index=False):
+        sheet.append([text(v) for v in row])
+    buf = io.BytesIO()
+    book.save(buf)
+    return buf.getvalue()
+
+
+def write_gsxt_files(frame: pd.DataFrame, out_dir: str | Path) -> tuple[Path, Path]:
+    """``results_gsxt.csv`` (:func:`gsxt_csv`) and ``results_gsxt.xlsx`` (:func:`gsxt_xlsx`) into
+    ``out_dir``."""
+    out = Path(out_dir)
+    csv_path, xlsx_path = out / f"{GSXT_FILE}.csv", out / f"{GSXT_FILE}.xlsx"
+    csv_path.write_bytes(gsxt_csv(frame))
+    xlsx_path.write_bytes(gsxt_xlsx(frame))
+    return csv_path, xlsx_path

@@ -137,6 +137,7 @@ ENTERPRISE_COLUMNS = [
     "abnormal",
     "complaints",
     "status",
+    "entity_type",
     "legal_rep_id",
     "address",
     "lat",

@@ -113,6 +113,35 @@ def _strata_html(result: PlanResult) -> str:
     return f'<table id="strata">\n<thead>{head}</thead>\n<tbody>\n{rows}\n</tbody>\n</table>'
 
 
+EXCLUSION_HEADS = (
+    ("task_id", "任务"),
+    ("jurisdiction", "辖区内检查对象"),
+    ("not_active", "非存续"),
+    ("industry", "行业不符"),
+    ("risk_class", "信用风险分类不符"),
+    ("entity_type", "市场主体类型不符"),
+    ("population", "总体"),
+    ("dedup_history", "上级已检查"),
+    ("dedup_plan", "上级本期已抽"),
+    ("frequency_cap", "检查频次上限"),
+    ("eligible", "抽取范围"),
+)
+"""The exclusion table's columns (:class:`scheduler.result.TaskFrame`, in funnel order)."""
+
+
+def _exclusions_html(result: PlanResult) -> str:
+    """Per task, the enterprises in the jurisdiction and how many each filter excluded, down to
+    the frame drawn from (no silent emptiness: an empty frame shows here as 0)."""
+    head = "".join(f"<th>{_e(label)}</th>" for _, label in EXCLUSION_HEADS)
+    rows = []
+    for f in result.frames:
+        d = f.as_dict()
+        cells = [f"<td>{_e(d['task_id'])}</td>"] + [f'<td class="num">{d[k]}</td>' for k, _ in EXCLUSION_HEADS[1:]]
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    body = "\n".join(rows)
+    return f'<table id="exclusions">\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody>\n</table>'
+
+
 def _regions_html(result: PlanResult, enterprises: pd.DataFrame) -> str:
     """Per county (区县) of the visited enterprises: visits by risk class, inspectors on the
     teams and the dates; only for a plan spanning more region codes than the region chart shows
@@ -199,7 +228,9 @@ def render_report(result: PlanResult, enterprises: pd.DataFrame | None = None) -
 <h1>{_e(title)}</h1>
 <h2>概况</h2>
 {_summary_html(result)}
-{_regions_html(result, enterprises)}<h2>分层抽样</h2>
+{_regions_html(result, enterprises)}<h2>抽取范围与排除明细</h2>
+{_exclusions_html(result)}
+<h2>分层抽样</h2>
 {_strata_html(result)}
 <h2>图表</h2>
 {charts}

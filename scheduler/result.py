@@ -80,7 +80,15 @@ class StaffingStats:
 
 @dataclass(frozen=True)
 class TaskFrame:
-    """How one task's population shrank to the frame it was drawn from."""
+    """How one task's population shrank to the frame it was drawn from (排除明细).
+
+    In order: ``jurisdiction`` enterprises in the lead agency's jurisdiction (and the task's region
+    prefix); minus ``not_active`` (status not drawn under the policy), ``industry``, ``risk_class``
+    and ``entity_type`` (outside the task's filters) is the ``population``; minus ``dedup_history``
+    (a higher agency inspected it within the lookback), ``dedup_plan`` (a higher task of this plan
+    drew it) and ``frequency_cap`` is the frame, ``eligible``. Each enterprise is counted at the
+    first step that excludes it.
+    """
 
     task_id: str
     population: int
@@ -88,6 +96,46 @@ class TaskFrame:
     dedup_plan: int
     frequency_cap: int
     eligible: int
+    jurisdiction: int = 0
+    not_active: int = 0
+    industry: int = 0
+    risk_class: int = 0
+    entity_type: int = 0
+
+    STEPS = (
+        "jurisdiction",
+        "not_active",
+        "industry",
+        "risk_class",
+        "entity_type",
+        "population",
+        "dedup_history",
+        "dedup_plan",
+        "frequency_cap",
+        "eligible",
+    )
+
+    def as_dict(self) -> dict[str, int | str]:
+        """The counts in funnel order (for the manifest and the pages)."""
+        return {"task_id": self.task_id, **{k: int(getattr(self, k)) for k in self.STEPS}}
+
+    def emptied_by(self) -> str | None:
+        """The step that left nothing, ``None`` when the frame is not empty."""
+        if self.eligible:
+            return None
+        if not self.jurisdiction:
+            return "jurisdiction"
+        left = self.jurisdiction
+        for step in ("not_active", "industry", "risk_class", "entity_type"):
+            left -= getattr(self, step)
+            if left <= 0:
+                return step
+        left = self.population
+        for step in ("dedup_history", "dedup_plan", "frequency_cap"):
+            left -= getattr(self, step)
+            if left <= 0:
+                return step
+        return "frequency_cap"
 
 
 @dataclass

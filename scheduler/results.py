@@ -1,7 +1,9 @@
 """Inspection results and their publication deadline (一公开).
 
-Results are recorded in the standard categories of the 双随机 result publication; a result must
-be published within 20 working days of the visit (Wulong notice 2021; Handan opinion 2017).
+Results are recorded in the standard categories of the 双随机 result publication (those the
+national enterprise credit publicity system takes, as the platforms word them, after the ones this
+project had first); a result must be published within 20 working days of the visit (Wulong notice
+2021; Handan opinion 2017).
 """
 
 from __future__ import annotations
@@ -20,6 +22,13 @@ CATEGORIES = (
     "发现问题已责令改正",
     "发现问题待后续处理",
     "其他",
+    "未发现开展本次抽查涉及的经营活动",
+    "已关闭停业或正在组织清算",
+    "注销",
+    "被吊销",
+    "被撤销",
+    "迁出",
+    "不配合检查情节严重",
 )
 PUBLICATION_WORKING_DAYS = 20
 

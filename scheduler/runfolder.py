@@ -55,6 +55,7 @@ def replay(out_dir: Path, extra_requests: list[RecusalRequest] = ()) -> tuple[Pl
         manifest["seed"],
         calendar_file=calendar_path,
         seed_kind=manifest.get("seed_kind", "test"),
+        mapping=manifest.get("inputs", {}).get("mapping", {}).get("path"),
     )
     fields = ("visit_id", "inspector_id", "requested_by", "reason", "absent_from", "absent_to")
     requests = [RecusalRequest(**{k: r[k] for k in fields if k in r}) for r in manifest.get("recusals", [])]
@@ -185,6 +186,34 @@ def _published_frame(out_dir: Path, results: dict[str, ResultEntry]):
     pub["result"] = [done[v].category for v in pub["visit_id"]]
     pub["published_on"] = [done[v].published_on.isoformat() for v in pub["visit_id"]]
     return pub.reset_index(drop=True)
+
+
+def write_gsxt(out_dir: Path) -> tuple[Path, Path, int]:
+    """Every published result of ``out_dir`` in the national credit publicity system's layout
+    (:func:`scheduler.publication.gsxt_frame`): ``results_gsxt.csv`` and ``.xlsx``; returns their
+    paths and the number of rows. The plan gives 抽查计划编号 (``plan_id``, else the quarter) and
+    抽查计划名称 (``name``, else ``<quarter> 双随机抽查计划``)."""
+    import pandas as pd
+
+    from scheduler.plan import load_plan
+    from scheduler.publication import gsxt_frame, write_gsxt_files
+
+    manifest = read_manifest(out_dir)
+    plan = load_plan(manifest["plan"]["path"])
+    pub = pd.read_csv(Path(out_dir) / "publication.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    done = {k: e.category for k, e in read_results(out_dir).items() if e.published_on}
+    frame = gsxt_frame(pub, done, plan.plan_id or plan.quarter, plan.name or f"{plan.quarter} 双随机抽查计划")
+    csv_path, xlsx_path = write_gsxt_files(frame, out_dir)
+    audit_log(out_dir).append(
+        "publication",
+        {
+            "format": "gsxt",
+            "rows": len(frame),
+            "csv_sha256": sha256_file(csv_path),
+            "xlsx_sha256": sha256_file(xlsx_path),
+        },
+    )
+    return csv_path, xlsx_path, len(frame)
 
 
 def overdue_results(out_dir: Path, today: dt.date) -> list[tuple[str, dt.date, dt.date, str]]:

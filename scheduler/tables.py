@@ -26,6 +26,7 @@ import pyarrow.parquet as pq
 from openpyxl.utils.exceptions import InvalidFileException
 
 from scheduler.errors import InputError, Problem
+from scheduler.messages import t
 
 # Table name -> Chinese table name (CONTRACT.md headings).
 TABLE_LABELS: dict[str, str] = {
@@ -59,6 +60,7 @@ ENTERPRISE_LABELS: dict[str, str] = {
     "abnormal": "经营异常",
     "complaints": "投诉举报数",
     "status": "登记状态",
+    "entity_type": "市场主体类型",
     "legal_rep_id": "法定代表人证件号",
     "address": "住所",
     "lat": "纬度",
@@ -111,6 +113,24 @@ HEADER_LABELS: dict[str, dict[str, str]] = {
     "leave": LEAVE_LABELS,
     "items": ITEM_LABELS,
 }
+HEADER_ALIASES: dict[str, dict[str, str]] = {
+    "enterprises": {
+        "企业名称": "name",
+        "主体名称": "name",
+        "市场主体名称": "name",
+        "统一社会信用代码/注册号": "credit_code",
+        "统一社会信用代码（注册号）": "credit_code",
+        "经营状态": "status",
+        "法定代表人身份证号": "legal_rep_id",
+        "经营场所": "address",
+    },
+    "inspectors": {
+        "执法证编号": "certificate_no",
+        "执法证有效期": "certificate_expiry",
+    },
+}
+"""Headers real exports use for a contract column (table -> header -> column): the one table of
+aliases, listed in the README. Anything else goes in the registry's ``mapping.yaml``."""
 EXTENSIONS = (".csv", ".xlsx", ".parquet")
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")
 CSV_BLOCK = 1 << 26  # bytes parsed per chunk: large buffers go back to the OS when freed, small ones linger
@@ -231,12 +251,14 @@ def find_table(folder: Path, table: str) -> Path | None:
     return found[0] if found else None
 
 
-def read_table(path: Path, table: str) -> pd.DataFrame:
+def read_table(path: Path, table: str, headers: dict[str, str] | None = None) -> pd.DataFrame:
     """Every cell of ``path`` as a string; headers mapped to the contract's English names.
 
     The index is the spreadsheet row number (header is row 1, first data row 2);
     rows that are empty in every column are dropped. Unknown columns are kept
-    under their (stripped) header. Raises :class:`InputError` when the file cannot
+    under their (stripped) header. ``headers`` (the mapping file's export header ->
+    contract column for this table) is applied first; a header it names that the file
+    lacks is a problem. Raises :class:`InputError` when the file cannot
     be read or two headers name the same column.
     """
     path = Path(path)
@@ -258,8 +280,15 @@ def read_table(path: Path, table: str) -> pd.DataFrame:
     header = list(header) + [""] * (width - len(header))
     for k in range(body.shape[1], width):
         body[k] = ""
-    names = [canonical_header(h, table) for h in header]
+    headers = headers or {}
+    stripped = ["" if h is None else str(h).replace("\ufeff", "").strip() for h in header]
+    names = [headers[h] if h in headers else canonical_header(h, table) for h in stripped]
     problems: list[Problem] = []
+    for export, column in headers.items():
+        if export not in stripped:
+            problems.append(
+                Problem(path.name, None, column, t("mapping_header_absent", header=export, column=column, file=path.name))
+            )
     keep: list[int] = []
     seen: dict[str, int] = {}
     for k, name in enumerate(names):
@@ -304,8 +333,9 @@ def _filled_rows(body: pd.DataFrame) -> np.ndarray | None:
 
 
 def canonical_header(raw: Any, table: str) -> str:
-    """The contract's English name for header ``raw`` (English in any case, or the
-    Chinese label); unknown headers come back stripped of whitespace and BOM."""
+    """The contract's English name for header ``raw`` (English in any case, the Chinese
+    label, or an alias of :data:`HEADER_ALIASES`); unknown headers come back stripped of
+    whitespace and BOM."""
     name = "" if raw is None else str(raw).replace("\ufeff", "").strip()
     labels = HEADER_LABELS[table]
     if name.lower() in labels:
@@ -313,7 +343,7 @@ def canonical_header(raw: Any, table: str) -> str:
     for english, chinese in labels.items():
         if name == chinese:
             return english
-    return name
+    return HEADER_ALIASES.get(table, {}).get(name, name)
 
 
 def _read_csv(path: Path) -> tuple[list[str], pd.DataFrame]:
@@ -468,7 +498,8 @@ def _float_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
 
 
 def cell_text(value: Any) -> str:
-    """A cell value as clean text: dates ``YYYY-MM-DD``, ``12.0`` -> ``12``, None -> ``""``."""
+    """A cell value as clean text: dates ``YYYY-MM-DD``, ``12.0`` -> ``12`` (whole numbers below
+    2**53), None -> ``""``."""
     if value is None:
         return ""
     if isinstance(value, bool | np.bool_):
@@ -480,7 +511,9 @@ def cell_text(value: Any) -> str:
     if isinstance(value, float):
         if math.isnan(value):
             return ""
-        return str(int(value)) if value.is_integer() else repr(float(value))
+        # a whole number beyond 2**53 is not exact (an id Excel stored as a number): its repr, which
+        # the importer recognises as Excel damage, not digits the file never held
+        return str(int(value)) if value.is_integer() and abs(value) < 2.0**53 else repr(float(value))
     return str(value)
 
 

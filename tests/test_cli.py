@@ -8,6 +8,7 @@ import json
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from scheduler.checks import check_selection, check_visits
@@ -176,3 +177,205 @@ def test_unseen_generated_registries_obey_every_rule_and_verify(tmp_path, seed, 
     assert check_visits(plan, registry, read_visits(out)) == []
     assert check_selection(plan, registry, read_selection(out)) == []
     assert main(["verify", str(out)]) == 0
+
+
+# ---- registries as real platforms export them (issue 11) --------------------------------------
+
+ACTIVE_FORMS = ["存续（在营、开业、在册）", "存续(在营、开业、在册)", "在营（开业）", "开业", "在业", "存续", "在册", "正常"]
+NOT_ACTIVE_FORMS = {"吊销，未注销": ["吊销", "已吊销", "吊销,未注销"], "注销": ["已注销", "注销"], "歇业": ["停业", "歇业"]}
+RISK_FORMS = {"A": ["信用风险低", "A类"], "B": ["信用风险一般", "B类"], "C": ["信用风险较高", "C类"], "D": ["信用风险高", "D类"]}
+
+
+def _contract_tables(folder: Path) -> dict:
+    """The sample's tables as the importer reads them (contract names, text cells)."""
+    from scheduler.importer import TABLES
+    from scheduler.tables import find_table, read_table
+
+    return {t: read_table(p, t) for t in TABLES if (p := find_table(folder, t)) is not None}
+
+
+def _as_exported(folder: Path) -> None:
+    """Rewrite the sample registry in ``folder`` as platforms export it: status and risk class in
+    their national and export forms, dates in Chinese, slash and dot forms, certificates without
+    expiry as 长期, alias headers, enterprises in GB18030 and inspectors as CSV."""
+    tables = _contract_tables(folder)
+    ent = tables["enterprises"]
+    k = pd.Series(range(len(ent)), index=ent.index)
+    ent["status"] = [
+        ACTIVE_FORMS[i % len(ACTIVE_FORMS)] if s == "active" else NOT_ACTIVE_FORMS.get(s, [s] * 2)[i % 2]
+        for i, s in zip(k, ent["status"].map(lambda v: "active" if v in ACTIVE_FORMS else v), strict=True)
+    ]
+    ent["risk_class"] = [RISK_FORMS[r][i % 2] for i, r in zip(k, ent["risk_class"], strict=True)]
+    ent = ent.rename(
+        columns={
+            "credit_code": "统一社会信用代码/注册号",
+            "name": "市场主体名称",
+            "status": "经营状态",
+            "legal_rep_id": "法定代表人身份证号",
+            "address": "经营场所",
+            "region_code": "行政区划代码",
+        }
+    )
+    ent.to_csv(folder / "enterprises.csv", index=False, encoding="gb18030")
+    ins = tables["inspectors"]
+    far = ins["certificate_expiry"].gt("2027-06-30")
+    ins["certificate_expiry"] = ins["certificate_expiry"].map(lambda d: d.replace("-", ".").replace(".0", ".") if d else d)
+    ins.loc[far, "certificate_expiry"] = ["长期", "9999-12-31", "9999-09-09"] * (int(far.sum()) // 3) + ["长期"] * (int(far.sum()) % 3)
+    ins.rename(columns={"certificate_no": "执法证编号", "certificate_expiry": "执法证有效期"}).to_csv(
+        folder / "inspectors.csv", index=False, encoding="utf-8"
+    )
+    (folder / "inspectors.xlsx").unlink()
+    hist = tables["history"]
+    hist["date"] = hist["date"].map(lambda d: f"{int(d[:4])}年{int(d[5:7])}月{int(d[8:])}日")
+    hist.to_csv(folder / "history.csv", index=False, encoding="utf-8")
+    leave = tables["leave"]
+    for col in ("start", "end"):
+        leave[col] = leave[col].map(lambda d: f"{int(d[:4])}/{int(d[5:7])}/{int(d[8:])}")
+    leave.to_csv(folder / "leave.csv", index=False, encoding="utf-8")
+
+
+PLATFORM_MAPPING = """\
+columns:
+  enterprises: {credit_code: 主体身份代码, status: RegState, risk_class: FXDJ, entity_type: ZTLX}
+values:
+  status: {active: [K, B, A, Q, X], 吊销，未注销: [DX], 注销: [XX], 歇业: [QX]}
+  risk_class: {A: [低风险], B: [较低风险], C: [较高风险], D: [高风险]}
+  entity_type: {企业: ['1'], 个体工商户: ['2'], 农民专业合作社: ['3']}
+"""
+
+
+def _with_platform_codes(folder: Path) -> None:
+    """Rewrite the sample's enterprises with a platform's own headers and codes (mapping needed)."""
+    ent = _contract_tables(folder)["enterprises"]
+    codes = {"active": "K", "吊销，未注销": "DX", "注销": "XX", "歇业": "QX"}
+    ent["status"] = ent["status"].map(lambda v: codes.get("active" if v in ACTIVE_FORMS else v))
+    assert ent["status"].notna().all()
+    ent["risk_class"] = ent["risk_class"].map({"A": "低风险", "B": "较低风险", "C": "较高风险", "D": "高风险"})
+    ent["entity_type"] = ent["entity_type"].map({"企业": "1", "个体工商户": "2", "农民专业合作社": "3"})
+    ent = ent.rename(columns={"credit_code": "主体身份代码", "status": "RegState", "risk_class": "FXDJ", "entity_type": "ZTLX"})
+    ent.to_csv(folder / "enterprises.csv", index=False, encoding="utf-8")
+
+
+def test_sample_as_platforms_export_it_draws_the_same_bytes(demo, tmp_path, capsys):
+    reg = tmp_path / "exported"
+    shutil.copytree(sample_dir(), reg)
+    _as_exported(reg)
+    text = (reg / "enterprises.csv").read_text(encoding="gb18030")
+    assert "经营状态" in text and "信用风险较高" in text and "已吊销" in text and "正常" in text
+    out = tmp_path / "out"
+    assert main(["plan", str(reg), str(reg / "plan.yaml"), "--seed", DEMO_SEED, "--out", str(out)]) == 0
+    for name in ("selection.csv", "visits.csv", "strata.csv"):
+        assert (out / name).read_bytes() == (demo / name).read_bytes(), name
+
+
+def test_sample_with_a_platform_mapping_file_draws_the_same_bytes_and_verifies(demo, tmp_path, capsys):
+    reg = tmp_path / "platform"
+    shutil.copytree(sample_dir(), reg)
+    _with_platform_codes(reg)
+    mapping = tmp_path / "platform-mapping.yaml"
+    mapping.write_text(PLATFORM_MAPPING, encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["plan", str(reg), str(reg / "plan.yaml"), "--seed", DEMO_SEED, "--out", str(out)]) == 2
+    assert "主体身份代码" not in capsys.readouterr().out  # without the mapping: refused, not guessed
+    assert not out.exists()
+    args = ["plan", str(reg), str(reg / "plan.yaml"), "--seed", DEMO_SEED, "--out", str(out), "--mapping", str(mapping)]
+    assert main(args) == 0
+    for name in ("selection.csv", "visits.csv", "strata.csv"):
+        assert (out / name).read_bytes() == (demo / name).read_bytes(), name
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["inputs"]["mapping"]["path"] == str(mapping.resolve())
+    capsys.readouterr()
+    assert main(["verify", str(out)]) == 0, capsys.readouterr().err
+    mapping.write_text(PLATFORM_MAPPING.replace("QX]", "QX, ZZ]"), encoding="utf-8")
+    assert main(["verify", str(out)]) == 1
+    assert "input mapping" in capsys.readouterr().err
+
+
+def test_the_mapping_file_is_in_the_commitment(tmp_path, capsys):
+    reg = tmp_path / "platform"
+    shutil.copytree(sample_dir(), reg)
+    _with_platform_codes(reg)
+    (reg / "mapping.yaml").write_text(PLATFORM_MAPPING, encoding="utf-8")
+    assert main(["commit", str(reg), str(reg / "plan.yaml"), "--source", "福彩", "--out", str(tmp_path / "c")]) == 0
+    doc = json.loads((tmp_path / "c" / "commitment.json").read_text(encoding="utf-8"))
+    assert doc["inputs"]["mapping"]["file"] == "mapping.yaml"
+    (reg / "mapping.yaml").write_text(PLATFORM_MAPPING + "\n# changed\n", encoding="utf-8")
+    args = ["plan", str(reg), str(reg / "plan.yaml"), "--commitment", str(tmp_path / "c" / "commitment.json")]
+    assert main([*args, "--beacon", "1 2 3; 4", "--out", str(tmp_path / "c")]) == 2
+    assert "mapping.yaml: changed since the commitment" in capsys.readouterr().err
+
+
+def test_exclusions_per_task_in_output_manifest_and_report(demo, tmp_path, capsys):
+    from scheduler.messages import t
+
+    manifest = json.loads((demo / "manifest.json").read_text(encoding="utf-8"))
+    frames = manifest["facts"]["exclusions"]
+    plan = load_plan(sample_dir() / "plan.yaml")
+    assert [f["task_id"] for f in frames] == [task.task_id for task in plan.tasks]
+    strata = list(csv.DictReader(open(demo / "strata.csv", encoding="utf-8")))
+    for f in frames:
+        assert f["jurisdiction"] - f["not_active"] - f["industry"] - f["risk_class"] - f["entity_type"] == f["population"]
+        assert f["population"] - f["dedup_history"] - f["dedup_plan"] - f["frequency_cap"] == f["eligible"] > 0
+        assert f["eligible"] == sum(int(s["population_size"]) for s in strata if s["task_id"] == f["task_id"])
+    assert frames[0]["not_active"] > 0 and frames[0]["industry"] > 0
+    report = (demo / "report.html").read_text(encoding="utf-8")
+    assert 'id="exclusions"' in report and "非存续" in report
+    out = tmp_path / "again"
+    assert main(["plan", str(sample_dir()), str(sample_dir() / "plan.yaml"), "--seed", "x", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert t("summary_exclusions") in printed
+    assert all(f"  {task.task_id}: " in printed for task in plan.tasks)
+
+
+def test_an_empty_frame_exits_2_naming_task_and_filter_unless_allowed(tmp_path, capsys):
+    import yaml
+
+    from scheduler.messages import t
+
+    doc = yaml.safe_load((sample_dir() / "plan.yaml").read_text(encoding="utf-8"))
+    doc["tasks"][2]["population"]["entity_types"] = ["外国企业常驻代表机构"]
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["plan", str(sample_dir()), str(plan), "--seed", "x", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "tasks[2] (T130123-F)" in err and t("step_entity_type") in err
+    assert not out.exists()
+    doc["tasks"][2]["allow_empty"] = True
+    plan.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    assert main(["plan", str(sample_dir()), str(plan), "--seed", "x", "--out", str(out)]) == 0
+    pub = list(csv.DictReader(open(out / "publication.csv", encoding="utf-8-sig")))
+    assert not any(r["task_id"] == "T130123-F" for r in pub)
+    assert {r["inspection_type"] for r in pub} == {"定向抽查"}  # every sample task names its industries
+
+
+def test_results_in_the_national_categories_and_the_gsxt_layout(demo, tmp_path, capsys):
+    import openpyxl
+
+    from scheduler.publication import GSXT_COLUMNS
+
+    out = tmp_path / "run"
+    shutil.copytree(demo, out)
+    visits = read_visits(out)
+    joint = next(v for v in visits if "T130123-J" in v.task_ids)  # three items
+    single = next(v for v in visits if v.task_ids == ("T130123-F",))  # two items
+    assert main(["result", str(out), "--visit", joint.visit_id, "--category", "不配合检查情节严重"]) == 0
+    assert main(["result", str(out), "--visit", single.visit_id, "--category", "未发现开展本次抽查涉及的经营活动"]) == 0
+    assert main(["result", str(out), "--visit", single.visit_id, "--category", "不配合"]) == 2
+    assert main(["publish", str(out), "--date", "2026-04-01", "--format", "gsxt"]) == 0
+    rows = list(csv.DictReader(open(out / "results_gsxt.csv", encoding="utf-8-sig")))
+    assert list(rows[0]) == GSXT_COLUMNS
+    per_visit = {}
+    for r in rows:
+        per_visit.setdefault((r["统一社会信用代码"], r["抽查完成日期"]), []).append(r)
+    assert len(per_visit[(joint.credit_code, joint.date.isoformat())]) == 3
+    assert len(per_visit[(single.credit_code, single.date.isoformat())]) == 2
+    assert {r["检查结果"] for r in per_visit[(joint.credit_code, joint.date.isoformat())]} == {"不配合检查情节严重"}
+    assert {r["抽查类型"] for r in rows} == {"定向抽查"} and all(r["抽查任务名称"] and r["抽查机关"] for r in rows)
+    assert {r["抽查计划编号"] for r in rows} == {"2026Q1"}
+    sheet = openpyxl.load_workbook(out / "results_gsxt.xlsx").active
+    cells = list(sheet.iter_rows(values_only=False))
+    assert [c.value for c in cells[0]] == GSXT_COLUMNS and len(cells) == len(rows) + 1
+    assert all(c.data_type == "s" for row in cells for c in row if c.value is not None)
+    capsys.readouterr()
+    assert main(["verify", str(out)]) == 0, capsys.readouterr().err  # the exports are ledger files

@@ -108,6 +108,12 @@ class DrawPublic(BaseModel):
 
 def kind_label(seed_kind: str) -> str:
     return "正式抽取" if seed_kind == "public" else TEST_MARK
+    exclusions: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="per task (when done): enterprises in the jurisdiction, excluded as not active, by industry, "
+        "by risk class, by entity type, the population, excluded by dedup (history, plan) and the frequency cap, "
+        "and the frame drawn from (the manifest's facts.exclusions; the draw's report shows them too)",
+    )
 
 
 def draw_public(d: DrawRecord) -> DrawPublic:
@@ -136,6 +142,7 @@ def draw_public(d: DrawRecord) -> DrawPublic:
         published_by=d.published_by or "",
         publication_head=d.publication_head or "",
         superseded_by=d.superseded_by,
+        exclusions=facts.get("exclusions") or [],
     )
 
 

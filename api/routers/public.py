@@ -27,6 +27,7 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
+import pandas as pd
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
@@ -50,18 +51,22 @@ from api.models import (
 )
 from api.routers.auth import MAX_ID, NO_NUL, errors
 from api.store import rebuild_result
+from scheduler.plan import parse_plan
 from scheduler.publication import (
     PENDING_RESULT,
     PUBLICATION_COLUMNS,
     PersonalDataError,
     assert_no_personal_data,
+    gsxt_csv,
+    gsxt_frame,
+    gsxt_xlsx,
+    inspection_type,
     publication_frame,
 )
 
 router = APIRouter(tags=["public"])
 
 Id = Annotated[int, PathParam(ge=1, le=MAX_ID)]
-CSV_COLUMNS = [*PUBLICATION_COLUMNS, "published_on"]
 
 
 class PublicResult(BaseModel):
@@ -81,6 +86,11 @@ class PublicResult(BaseModel):
     result: str
     drawn_as: str
     published_on: dt.date | None
+
+
+# The stored public rows' columns (task_name and inspection_type of the run folder's publication
+# are not stored by the service yet), then the publication date.
+CSV_COLUMNS = [c for c in PUBLICATION_COLUMNS if c in PublicResult.model_fields] + ["published_on"]
 
 
 class PublicResultsPage(BaseModel):
@@ -430,6 +440,61 @@ def public_results_csv(
         content=_csv(rows),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="results.csv"'},
+    )
+
+
+@router.get(
+    "/public/draws/{draw_id}/results_gsxt.{fmt}",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": {"type": "string"}},
+            },
+            "description": "the published results in the national system's layout",
+        },
+        **errors(404, 422),
+    },
+)
+def public_results_gsxt(
+    draw_id: Id, fmt: Annotated[str, PathParam(pattern="^(csv|xlsx)$")], request: Request, session: SessionDep
+) -> Response:
+    """A published draw's published results in the layout of the national enterprise credit
+    publicity system's 双随机抽查结果信息 (``scheduler.publication.gsxt_frame``): one row per (visit,
+    task, item), CSV (UTF-8 with BOM) or XLSX (every cell text). No account needed: public facts only."""
+    from api.routers.registries import registry_lookup
+
+    draw = session.get(DrawRecord, draw_id)
+    if draw is None or draw.published_at is None or draw.status != "done":
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no published draw {draw_id}")
+    record = session.get(PlanRecord, draw.plan_id)
+    plan = parse_plan(record.spec, "plan")
+    registry = registry_lookup(request, session, record.registry_id)
+    tasks = {t.task_id: t for t in reversed(plan.tasks)}
+    rows = [_public(r) for r in session.execute(_ordered(_filtered(None, None, None, None, draw_id)))]
+    frame = pd.DataFrame(
+        [
+            {
+                **r.model_dump(),
+                "date": r.date.isoformat() if r.date else "",
+                "task_name": tasks[r.task_id].name if r.task_id in tasks else "",
+                "inspection_type": inspection_type(tasks[r.task_id], registry) if r.task_id in tasks else "",
+            }
+            for r in rows
+        ],
+        columns=[*PublicResult.model_fields, "task_name", "inspection_type"],
+    )
+    published = {r.visit_id: r.result for r in rows if r.published_on is not None}
+    gsxt = gsxt_frame(frame, published, plan.plan_id or plan.quarter, plan.name or record.name)
+    if fmt == "csv":
+        body, media = gsxt_csv(gsxt), "text/csv; charset=utf-8"
+    else:
+        body, media = gsxt_xlsx(gsxt), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(
+        content=body,
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="results_gsxt-{draw_id}.{fmt}"'},
     )
 
 

@@ -35,6 +35,7 @@ from api.models import RegistryFile, RegistryRecord
 from api.store import materialise_registry
 from scheduler.errors import InputError, Problem
 from scheduler.importer import TABLES, load_registry
+from scheduler.mapping import MAPPING_FILE
 from scheduler.registry import Registry
 from scheduler.tables import EXTENSIONS, TABLE_LABELS
 
@@ -220,7 +221,7 @@ def _upload_name(raw: str | None, problems: list[Problem], seen: set[str]) -> st
         problems.append(Problem(repr(name), None, None, f"the file name {exc}"))
         return None
     path = PurePosixPath(name)
-    if name == "calendar.csv":
+    if name in ("calendar.csv", MAPPING_FILE):
         pass
     elif path.suffix.lower() not in EXTENSIONS or path.stem not in _TABLE_STEMS:
         tables = ", ".join(f"{t} ({TABLE_LABELS[t]})" for t in TABLES)
@@ -230,7 +231,7 @@ def _upload_name(raw: str | None, problems: list[Problem], seen: set[str]) -> st
                 None,
                 None,
                 f"not a registry table: name the file after a table ({tables}) with .csv, .xlsx or .parquet, "
-                "or calendar.csv",
+                f"or calendar.csv, or {MAPPING_FILE} (the export's own headers and values)",
             )
         )
         return None
@@ -275,7 +276,8 @@ def upload_registry(
         list[UploadFile],
         File(
             description="the registry's tables: agencies, enterprises, inspectors (required), conflicts, history, "
-            "leave, items, calendar.csv; as .csv, .xlsx or .parquet, named in English or Chinese"
+            "leave, items, calendar.csv; as .csv, .xlsx or .parquet, named in English or Chinese; and "
+            "mapping.yaml when the export's headers or values need one (validated, stored and hashed like a table)"
         ),
     ],
 ) -> RegistryPublic:

@@ -67,6 +67,12 @@ def test_draw_poll_redraw(app, client, as_planner, as_auditor):
         done["status"] == "done" and done["stage"] == "done" and done["progress"] == 1 and done["error"] == ""
     )
     assert done["finished_at"] and done["visits"] > 0
+    # the exclusion report per task (issue 11): from the jurisdiction down to the frame drawn from
+    assert done["exclusions"] and all(
+        f["jurisdiction"] - f["not_active"] - f["industry"] - f["risk_class"] - f["entity_type"] == f["population"]
+        >= f["eligible"]
+        for f in done["exclusions"]
+    )
     assert "dates" in done["seen"] or "done" in done["seen"]
 
     # everything stored in one go: visits, selection, strata, the manifest; the plan frozen

@@ -256,3 +256,27 @@ def test_unknown_and_bad_ids(client, as_planner):
     for bad in ("0", "-1", "abc", str(2**63)):
         assert client.get(f"/api/registries/{bad}", headers=as_planner).status_code == 422
     assert client.get("/api/registries?limit=0", headers=as_planner).status_code == 422
+
+
+def test_a_mapping_file_is_uploaded_with_the_registry(app, client, as_planner):
+    """mapping.yaml travels with the tables: validated, stored byte for byte, in the import record."""
+    files = dict(registry_files(generated()))
+    lines = files["enterprises.csv"].decode("utf-8").splitlines(keepends=True)
+    header = lines[0].rstrip("\n").split(",")
+    header[header.index("credit_code")] = "主体身份代码"
+    lines[0] = ",".join(header) + "\n"
+    files["enterprises.csv"] = "".join(lines).encode("utf-8")
+    r = upload(client, as_planner, sorted(files.items()))
+    assert r.status_code == 422 and "credit_code" in r.text  # not understood without the mapping
+    bad = {**files, "mapping.yaml": "columns: {enterprises: {code: 主体身份代码}}".encode()}
+    r = upload(client, as_planner, sorted(bad.items()))
+    assert r.status_code == 422
+    assert [(p["file"], p["column"]) for p in r.json()["problems"]] == [("mapping.yaml", "columns.enterprises.code")]
+    files["mapping.yaml"] = "columns: {enterprises: {credit_code: 主体身份代码}}\n".encode()
+    r = upload(client, as_planner, sorted(files.items()))
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["summary"]["enterprises"] == 2000 and body["summary"]["tables"]["mapping"] == "mapping.yaml"
+    assert {f["name"]: f["sha256"] for f in body["files"]}["mapping.yaml"] == hashlib.sha256(files["mapping.yaml"]).hexdigest()
+    (record,) = audit_records(app, "import")
+    assert "mapping.yaml" in {f["name"] for f in record["files"]}

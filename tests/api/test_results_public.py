@@ -173,3 +173,34 @@ def test_overdue(app, client, planner, auditor, leader, finished_draw):  # noqa:
     assert client.get(f"/api/draws/{draw.draw_id}/overdue", params={"today": "yesterday"}, headers=planner).status_code == 422
     assert client.get("/api/draws/999999/overdue", headers=planner).status_code == 404
     assert client.get(f"/api/draws/{draw.draw_id}/overdue").status_code == 401
+
+
+def test_published_results_in_the_national_systems_layout(app, client, planner, finished_draw):  # noqa: F811
+    """GET /public/draws/{id}/results_gsxt.csv|xlsx: one row per (visit, task, item) of the published
+    results, with 抽查类型 and the task's name from the plan (issue 11)."""
+    import openpyxl
+
+    from scheduler.publication import GSXT_COLUMNS
+
+    draw = finished_draw
+    a = draw.visit(0)
+    assert client.get(f"/api/public/draws/{draw.draw_id}/results_gsxt.csv").status_code == 404  # not published
+    client.put(f"/api/visits/{a.pk}/result", json={"category": "不配合检查情节严重"}, headers=planner)
+    app.dependency_overrides[today] = lambda: dt.date(2026, 4, 1)
+    assert client.post(f"/api/draws/{draw.draw_id}/publish", headers=planner).status_code == 200
+    r = client.get(f"/api/public/draws/{draw.draw_id}/results_gsxt.csv")
+    assert r.status_code == 200 and r.content.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
+    assert list(rows[0]) == GSXT_COLUMNS
+    plan = draw.result.plan
+    visit = next(v for v in draw.result.visits if v.visit_id == a.visit_id)
+    items = sum(max(1, len(plan.task(t).items)) for t in visit.task_ids)
+    assert len(rows) == items and {r["检查结果"] for r in rows} == {"不配合检查情节严重"}
+    assert {r["抽查任务编号"] for r in rows} == set(visit.task_ids)
+    assert all(r["抽查类型"] in ("定向抽查", "不定向抽查") and r["统一社会信用代码"] == visit.credit_code for r in rows)
+    x = client.get(f"/api/public/draws/{draw.draw_id}/results_gsxt.xlsx")
+    assert x.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(x.content)).active
+    cells = list(sheet.iter_rows(values_only=True))
+    assert list(cells[0]) == GSXT_COLUMNS and len(cells) == len(rows) + 1
+    assert client.get(f"/api/public/draws/{draw.draw_id}/results_gsxt.pdf").status_code in (404, 422)

@@ -14,8 +14,10 @@ import yaml
 import scheduler.draw as draw_module
 from data.generate import generate_registry
 from scheduler.draw import KEY_AREA, allocate, draw, locate, recent_history, smallest_tickets, task_order
+from scheduler.errors import InputError
 from scheduler.executor import LocalExecutor, make_executor
 from scheduler.importer import load_registry
+from scheduler.messages import t as msg
 from scheduler.plan import load_plan
 from scheduler.result import Selected, Stratum, TaskFrame
 from scheduler.tables import byte_strings
@@ -42,6 +44,7 @@ EXTRA_TASKS = [  # overlapping levels, so that dedup within the plan happens
         "population": {"region_prefix": "130203", "industries": ["C", "F52"], "risk_classes": ["A", "D"]},
         "count": {"A": 3, "D": 2},
     },
+    {"task_id": "X-INDIV", "agency_id": "SJ130203", "population": {"entity_types": ["个体工商户"]}, "count": 5},
 ]
 WINDOW = {"start": "2026-01-05", "end": "2026-03-31"}
 
@@ -76,16 +79,18 @@ def reference_draw(plan, reg, seed):
         lead = reg.agencies[task.agency_id].prefix
         prefix, pop = task.population.region_prefix, task.population
         nested = prefix.startswith(lead) or lead.startswith(prefix)
-        rows = [
-            e
-            for e in ent
-            if nested
-            and e["status"].lower() == "active"
-            and e["region_code"].startswith(lead)
-            and e["region_code"].startswith(prefix)
-            and (not pop.industries or e["industry"].startswith(tuple(pop.industries)))
-            and e["risk_class"] in pop.risk_classes
-        ]
+        inside = [e for e in ent if nested and e["region_code"].startswith(lead) and e["region_code"].startswith(prefix)]
+        active = [e for e in inside if e["status"] in plan.policy.drawn_statuses]
+        in_industry = [e for e in active if not pop.industries or e["industry"].startswith(tuple(pop.industries))]
+        in_risk = [e for e in in_industry if e["risk_class"] in pop.risk_classes]
+        rows = [e for e in in_risk if not pop.entity_types or e["entity_type"] in pop.entity_types]
+        funnel = {
+            "jurisdiction": len(inside),
+            "not_active": len(inside) - len(active),
+            "industry": len(active) - len(in_industry),
+            "risk_class": len(in_industry) - len(in_risk),
+            "entity_type": len(in_risk) - len(rows),
+        }
         higher = reg.ancestors(task.agency_id)
         earlier = set().union(*(drawn.get(a, set()) for a in higher))
         out_hist = [e for e in rows if any((e["credit_code"], a) in inspected for a in higher)]
@@ -100,7 +105,7 @@ def reference_draw(plan, reg, seed):
         ]
         eligible = [e for e in left if e not in out_cap]
         frames.append(
-            TaskFrame(task.task_id, len(rows), len(out_hist), len(out_plan), len(out_cap), len(eligible))
+            TaskFrame(task.task_id, len(rows), len(out_hist), len(out_plan), len(out_cap), len(eligible), **funnel)
         )
         mine = drawn.setdefault(task.agency_id, set())
         keys = sorted(e["credit_code"] for e in eligible if e["key_area"])
@@ -206,5 +211,25 @@ def test_dask_cluster_gives_the_same_draw(province, monkeypatch):
 def test_an_empty_registry_draws_nothing():
     from tests import factories as f
 
-    strata, selection, frames = draw(f.plan([f.COUNTY_TASK, f.CITY_TASK]), f.registry(0), "s")
+    tasks = [dict(f.COUNTY_TASK, allow_empty=True), dict(f.CITY_TASK, allow_empty=True)]
+    strata, selection, frames = draw(f.plan(tasks), f.registry(0), "s")
     assert (strata, selection) == ([], []) and [x.population for x in frames] == [0, 0]
+
+
+def test_an_empty_frame_stops_the_run_naming_the_task_and_the_filter():
+    """No silent emptiness: a task whose frame is empty is bad input unless it says allow_empty."""
+    from tests import factories as f
+
+    reg = f.registry(200)
+    tasks = [
+        dict(f.COUNTY_TASK, population={"industries": ["Q"]}),  # no such industry in the county
+        dict(f.CITY_TASK, population={"industries": ["Q"]}, allow_empty=True),
+    ]
+    with pytest.raises(InputError) as info:
+        draw(f.plan(tasks), reg, "s")
+    (problem,) = info.value.problems
+    assert problem.column == "tasks[0] (T-county)"
+    assert problem.message.startswith(msg("frame_empty", task="T-county", step=msg("step_industry"), counts="")[:20])
+    assert msg("step_industry") in problem.message and "T-county" in problem.message
+    strata, selection, frames = draw(f.plan([tasks[1]]), reg, "s")
+    assert selection == [] and frames[0].emptied_by() == "industry"

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from scheduler.errors import InputError
 from scheduler.importer import MAX_PER_CHECK, load_registry, uscc_valid
+from scheduler.messages import t
 from scheduler.registry import ENTERPRISE_COLUMNS, Agency, Conflict, Inspector, Item, Leave, Level
 from scheduler.uscc import ALPHABET, make_code, uscc_problem
 
@@ -70,8 +71,8 @@ def valid_tables() -> dict[str, Table]:
             "key_area": ["", "是", "TRUE", "0", "n"][k],
             "abnormal": "",
             "complaints": ["", "3", "0", "12", ""][k],
-            "status": ["", "active", "cancelled", "", ""][k],
-            "legal_rep_id": f"13010219800101{k:04d}",
+            "status": ["", "active", "注销", "", ""][k],
+            "legal_rep_id": f"13010219800101{k + 1:04d}",  # not ...0000: that is what Excel leaves of an id
             "address": "",
             "lat": ["", "38.04", "", "", ""][k],
             "lon": ["", "114.51", "", "", ""][k],
@@ -200,7 +201,7 @@ def test_valid_registry_types(tmp_path: Path) -> None:
     assert e["key_area"].dtype == bool and e["key_area"].tolist() == [False, True, True, False, False]
     assert e["abnormal"].dtype == bool and not e["abnormal"].any()
     assert e["complaints"].dtype == np.int64 and e["complaints"].tolist() == [0, 3, 0, 12, 0]
-    assert e["status"].tolist() == ["active", "active", "cancelled", "active", "active"]
+    assert e["status"].tolist() == ["active", "active", "注销", "active", "active"]
     assert e["lat"].dtype == np.float64 and e["lat"].iloc[1] == 38.04 and np.isnan(e["lat"].iloc[0])
     assert e["lon"].dtype == np.float64 and e["lon"].iloc[1] == 114.51
     assert pd.api.types.is_string_dtype(e["备注"]) and e["备注"].iloc[4] == "note 4"
@@ -416,7 +417,8 @@ def test_missing_required_column(tmp_path: Path) -> None:
             0,
             "risk_class",
             "E",
-            "enterprises.csv, row 2, column risk_class: risk class must be A, B, C or D, got 'E'",
+            lambda: "enterprises.csv, row 2, column risk_class: "
+            + t("unknown_risk_class", value="E", count=1, rows="2", column="risk_class"),
         ),
         (
             "enterprises",
@@ -468,23 +470,23 @@ def test_missing_required_column(tmp_path: Path) -> None:
             "inspectors",
             0,
             "certificate_expiry",
-            "2026/12/31",
-            "inspectors.csv, row 2, column certificate_expiry: certificate_expiry must be a date YYYY-MM-DD, "
-            "got '2026/12/31'",
+            "2026/13/31",
+            lambda: "inspectors.csv, row 2, column certificate_expiry: "
+            + t("date_bad", column="certificate_expiry", value="2026/13/31"),
         ),
         (
             "history",
             0,
             "date",
             "2025-02-30",
-            "history.csv, row 2, column date: date must be a date YYYY-MM-DD, got '2025-02-30'",
+            lambda: "history.csv, row 2, column date: " + t("date_bad", column="date", value="2025-02-30"),
         ),
         (
             "leave",
             0,
             "start",
             "next monday",
-            "leave.csv, row 2, column start: start must be a date YYYY-MM-DD, got 'next monday'",
+            lambda: "leave.csv, row 2, column start: " + t("date_bad", column="start", value="next monday"),
         ),
         (
             "enterprises",
@@ -587,6 +589,7 @@ def test_missing_required_column(tmp_path: Path) -> None:
 def test_each_validation_names_file_row_column(
     tmp_path: Path, table: str, index: int, column: str, value: str, expected: str
 ) -> None:
+    expected = expected() if callable(expected) else expected  # catalogue texts: in the language of the run
     assert problems_of(with_value(table, index, column, value), tmp_path) == [expected]
 
 
@@ -642,8 +645,9 @@ def test_several_problems_in_several_files_reported_at_once(tmp_path: Path) -> N
         f"(or 执法机构.*) in {tmp_path / 'reg'}",
         "enterprises.csv, row 2, column credit_code: check character of 91350100M000100Y44 is '4', "
         "GB 32100-2015 gives '3'",
-        "enterprises.csv, row 4, column risk_class: risk class must be A, B, C or D, got 'X'",
-        "leave.csv, row 2, column end: end must be a date YYYY-MM-DD, got '2026-13-01'",
+        "enterprises.csv, row 4, column risk_class: "
+        + t("unknown_risk_class", value="X", count=1, rows="4", column="risk_class"),
+        "leave.csv, row 2, column end: " + t("date_bad", column="end", value="2026-13-01"),
     ]  # unknown agency 'NOPE' is not reported: without agencies.csv there is nothing to check against
 
 
