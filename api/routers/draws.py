@@ -104,16 +104,16 @@ class DrawPublic(BaseModel):
     published_by: str = ""
     publication_head: str = ""
     superseded_by: int | None = Field(None, description="the official draw that replaced this one (已作废)")
-
-
-def kind_label(seed_kind: str) -> str:
-    return "正式抽取" if seed_kind == "public" else TEST_MARK
     exclusions: list[dict[str, Any]] = Field(
         default_factory=list,
         description="per task (when done): enterprises in the jurisdiction, excluded as not active, by industry, "
         "by risk class, by entity type, the population, excluded by dedup (history, plan) and the frequency cap, "
         "and the frame drawn from (the manifest's facts.exclusions; the draw's report shows them too)",
     )
+
+
+def kind_label(seed_kind: str) -> str:
+    return "正式抽取" if seed_kind == "public" else TEST_MARK
 
 
 def draw_public(d: DrawRecord) -> DrawPublic:

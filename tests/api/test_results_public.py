@@ -175,7 +175,7 @@ def test_overdue(app, client, planner, auditor, leader, finished_draw):  # noqa:
     assert client.get(f"/api/draws/{draw.draw_id}/overdue").status_code == 401
 
 
-def test_published_results_in_the_national_systems_layout(app, client, planner, finished_draw):  # noqa: F811
+def test_published_results_in_the_national_systems_layout(app, client, planner, leader, finished_draw):  # noqa: F811
     """GET /public/draws/{id}/results_gsxt.csv|xlsx: one row per (visit, task, item) of the published
     results, with 抽查类型 and the task's name from the plan (issue 11)."""
     import openpyxl
@@ -187,7 +187,7 @@ def test_published_results_in_the_national_systems_layout(app, client, planner, 
     assert client.get(f"/api/public/draws/{draw.draw_id}/results_gsxt.csv").status_code == 404  # not published
     client.put(f"/api/visits/{a.pk}/result", json={"category": "不配合检查情节严重"}, headers=planner)
     app.dependency_overrides[today] = lambda: dt.date(2026, 4, 1)
-    assert client.post(f"/api/draws/{draw.draw_id}/publish", headers=planner).status_code == 200
+    assert client.post(f"/api/draws/{draw.draw_id}/publish", json={"confirm": True}, headers=leader).status_code == 200
     r = client.get(f"/api/public/draws/{draw.draw_id}/results_gsxt.csv")
     assert r.status_code == 200 and r.content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
