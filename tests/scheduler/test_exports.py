@@ -358,3 +358,34 @@ def test_entity_types_are_understood_and_filter_a_task(tmp_path: Path) -> None:
 def test_status_forms_cover_the_national_code_set() -> None:
     for code in ("存续（在营、开业、在册）", "吊销，未注销", "吊销，已注销", "注销", "撤销", "迁出", "其他"):
         assert normal_text(code) in STATUS_FORMS
+
+
+def test_directed_or_undirected_draw() -> None:
+    """定向抽查: the population is narrowed by entity type, industry or a region inside the lead's
+    jurisdiction; otherwise 不定向抽查 (risk classes do not count)."""
+    from scheduler.publication import DIRECTED, UNDIRECTED, inspection_type
+    from tests import factories as f
+
+    reg = f.registry(10)
+    base = {"task_id": "T", "agency_id": "SJ130100", "count": 1, "window": {"start": "2026-01-05", "end": "2026-03-31"}}
+
+    def kind(population: dict) -> str:
+        plan = parse_plan({"quarter": "2026Q1", "tasks": [dict(base, population=population)]})
+        return inspection_type(plan.tasks[0], reg)
+
+    assert kind({}) == UNDIRECTED
+    assert kind({"risk_classes": ["C", "D"]}) == UNDIRECTED
+    assert kind({"region_prefix": "1301"}) == UNDIRECTED  # the lead's own jurisdiction
+    assert kind({"region_prefix": "130123"}) == DIRECTED
+    assert kind({"industries": ["F52"]}) == DIRECTED
+    assert kind({"entity_types": ["个体工商户"]}) == DIRECTED
+
+
+def test_a_mapping_may_name_the_levels(tmp_path: Path) -> None:
+    tables = valid_tables()
+    tables["agencies"][2]["level"] = "区县级"
+    with pytest.raises(InputError, match="区县级"):
+        load(tables, tmp_path)
+    folder = write_registry(tmp_path / "mapped", tables)
+    (folder / "mapping.yaml").write_text("values: {level: {county: [区县级]}}", encoding="utf-8")
+    assert load_registry(folder).agencies["SJ130102"].level.name == "COUNTY"

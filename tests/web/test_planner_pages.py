@@ -227,6 +227,11 @@ def test_planner_flow_from_upload_to_published_plan(own_server, page, browser, r
     # The draw's page: charts really rendered by plotly inside the iframe (the map too).
     page.click("#draw-open")
     expect(page.locator("#done-sections")).to_be_visible()
+    # the exclusion report per task (issue 11): its rows add up from the jurisdiction to the frame
+    expect(page.locator("#exclusions tbody tr").first).to_be_visible()
+    cells = [[c.strip() for c in row.split("\t")] for row in page.locator("#exclusions tbody tr").all_inner_texts()]
+    assert cells and all(int(r[1]) - sum(map(int, r[2:6])) == int(r[6]) >= int(r[10]) for r in cells), cells
+    page.locator("#exclusions-section").screenshot(path=str(tmp_path / "exclusions.png"))
     draw_id = int(re.search(r"/planner/draws/(\d+)", page.url).group(1))
     expect(page.locator("#draw-kind")).to_have_attribute("data-kind", "public")
     expect(page.locator("#draw-kind")).to_have_text("正式抽取")

@@ -612,6 +612,20 @@
     });
   }
 
+  function showExclusions(frames) {
+    // per task, from the jurisdiction down to the frame drawn from (the columns are the header's)
+    var keys = Array.prototype.map.call(document.querySelectorAll("#exclusions thead th"), function (th) {
+      return th.getAttribute("data-key");
+    });
+    var body = document.querySelector("#exclusions tbody");
+    body.textContent = "";
+    frames.forEach(function (f) {
+      body.appendChild(el("tr", { "data-task": f.task_id }, keys.map(function (k) {
+        return el("td", { text: String(f[k]), "class": k === "task_id" ? "" : "num" });
+      })));
+    });
+  }
+
   function showDraw(drawId) {
     api("GET", "/api/draws/" + drawId).then(function (res) {
       if (!res.ok) { $("draw-error").textContent = errorText(res); return; }
@@ -624,8 +638,9 @@
       if (d.published_at) kind.textContent += " · " + tr("pl_published") + " " + d.published_at.slice(0, 10);
       $("draw-info").textContent = tr("pl_seed") + ": " + d.seed + "；" + tr("pl_status") + ": " + d.status +
         (d.visits != null ? "；" + tr("pl_visits") + ": " + d.visits : "");
-      poll(drawId, function () {
+      poll(drawId, function (done) {
         $("done-sections").hidden = false;
+        showExclusions(done.exclusions || []);
         $("report-frame").src = "/planner/draws/" + drawId + "/report";
         loadRecusals(drawId);
         loadVisits(drawId);
