@@ -27,7 +27,6 @@ import html
 import json
 import logging
 import re
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -40,6 +39,7 @@ from api import audit_store
 from api.models import DrawRecord, PlanRecord, SelectionRecord, StratumRecord, VisitRecord, utcnow
 from api.security import notice_code
 from api.store import materialise_registry, write_plan
+from api.uploads import temporary_directory
 from scheduler.errors import InfeasibleError, InputError
 from scheduler.notices import NOTICES_DIR, notice_filename
 from scheduler.outputs import MANIFEST, write_outputs
@@ -223,7 +223,7 @@ def describe_error(exc: BaseException) -> str:
 def run_draw(app, draw_id: int) -> None:
     """The job. Never raises: a failure is recorded on the draw."""
     try:
-        with tempfile.TemporaryDirectory(prefix=f"randinspect-draw-{draw_id}-") as tmp:
+        with temporary_directory(f"draw-{draw_id}") as tmp:
             _progress(app, draw_id, "materialise", 0.02)
             work = Path(tmp)
             with app.state.read_sessions() as s:

@@ -26,6 +26,7 @@ from api.routers import (
     visits,
 )
 from api.settings import Settings, get_settings
+from api.uploads import BodyLimit, use_work_dir
 from scheduler.errors import InfeasibleError, InputError
 
 
@@ -54,10 +55,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         upgrade(settings.database_url)
         from api.jobs import recover_interrupted_draws
 
-        recover_interrupted_draws(app)
-        yield
-        app.state.jobs.shutdown(wait=True)
-        app.state.engine.dispose()
+        with use_work_dir(settings):  # temporary files in DATA_DIR/tmp; dead processes' removed
+            recover_interrupted_draws(app)
+            yield
+            app.state.jobs.shutdown(wait=True)
+            app.state.engine.dispose()
 
     app = FastAPI(
         title="randinspect",
@@ -100,6 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from api.web import HERE as WEB
     from api.web import router as pages
 
+    app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
     app.mount("/static", StaticFiles(directory=str(WEB / "static")), name="static")
     app.include_router(pages())
     return app

@@ -18,7 +18,6 @@ import csv
 import datetime as dt
 import hashlib
 import io
-import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -42,6 +41,7 @@ from api.models import (
 )
 from api.routers.auth import MAX_ID, NO_NUL, errors
 from api.store import rebuild_result
+from api.uploads import temporary_directory
 from scheduler.publication import (
     PENDING_RESULT,
     PUBLICATION_COLUMNS,
@@ -221,7 +221,7 @@ DrawId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 
 def _public_rows(session: Session, draw: DrawRecord) -> list[dict]:
     """The draw's publication frame as ``public_rows`` rows (checked for personal data)."""
-    with tempfile.TemporaryDirectory(prefix="publish-") as tmp:
+    with temporary_directory("publish") as tmp:
         result = rebuild_result(session, draw, Path(tmp))
     frame = publication_frame(result)
     try:

@@ -10,7 +10,6 @@ re-renders its notice, marks the request approved and appends a ``recusal`` audi
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -26,6 +25,7 @@ from api.models import DrawRecord, RecusalRecord, VisitRecord, utcnow
 from api.routers.auth import MAX_ID, NO_NUL, errors
 from api.routers.notices import EnterpriseCodes, enterprise_visit
 from api.store import rebuild_result
+from api.uploads import temporary_directory
 from scheduler.notices import render_notice
 from scheduler.recusal import RecusalRequest, replace_inspector
 from scheduler.staffing import build_roster
@@ -224,7 +224,7 @@ def decide(recusal_id: Id, body: Decision, request: Request, planner: Planner, s
     seq = len(approved) + 1
     recused = set(approved)
     req = RecusalRequest(visit.visit_id, rec.inspector_id, rec.requested_by, rec.reason)
-    with tempfile.TemporaryDirectory(prefix="recusal-") as tmp:
+    with temporary_directory("recusal") as tmp:
         result = rebuild_result(session, draw, Path(tmp))
     session.rollback()  # nothing is held while the replacement is drawn
     roster = build_roster(result.plan, result.registry, result.workdays)

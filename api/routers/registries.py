@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
-import tempfile
 import threading
 from collections import OrderedDict
 from dataclasses import replace
@@ -32,6 +31,7 @@ from api import audit_store
 from api.deps import Planner, PlannerOrAuditor, SessionDep, WriteSessionDep
 from api.models import RegistryFile, RegistryRecord
 from api.store import materialise_registry
+from api.uploads import check_table_files, save_upload, temporary_directory
 from scheduler.errors import InputError, Problem
 from scheduler.importer import TABLES, load_registry
 from scheduler.registry import Registry
@@ -160,7 +160,7 @@ def registry_lookup(request_or_app, session: Session, registry_id: int) -> Regis
         if registry_id in cache:
             cache.move_to_end(registry_id)
             return cache[registry_id]
-    with tempfile.TemporaryDirectory(prefix="randinspect-registry-") as tmp:
+    with temporary_directory("registry") as tmp:
         folder = materialise_registry(session, registry_id, Path(tmp) / "registry")
         registry = load_registry(folder)
     remember_registry(request_or_app, registry_id, registry)
@@ -282,24 +282,21 @@ def upload_registry(
 ) -> RegistryPublic:
     problems: list[Problem] = []
     seen: set[str] = set()
-    contents: dict[str, bytes] = {}
-    for upload in files:
-        filename = _upload_name(upload.filename, problems, seen)
-        if filename is not None:
-            contents[filename] = upload.file.read()
+    names = [(_upload_name(upload.filename, problems, seen), upload) for upload in files]
     if problems:
         raise InputError(problems)
-    with tempfile.TemporaryDirectory(prefix="randinspect-upload-") as tmp:
+    with temporary_directory("upload") as tmp:
         folder = Path(tmp) / "registry"
         folder.mkdir()
-        for filename, data in contents.items():
-            (folder / filename).write_bytes(data)
+        for filename, upload in names:
+            save_upload(upload.file, folder / filename)  # in blocks, never whole in memory
+        check_table_files(folder, request.app.state.settings)  # limits: 422 before parsing
         registry = load_registry(folder)  # InputError → 422 with every problem (api.main)
-    summary = _summary(registry)
-    stored = [
-        RegistryFile(filename=f, sha256=hashlib.sha256(d).hexdigest(), content=d)
-        for f, d in sorted(contents.items())
-    ]
+        summary = _summary(registry)
+        stored = []
+        for filename, _upload in sorted(names, key=lambda pair: pair[0]):
+            data = (folder / filename).read_bytes()
+            stored.append(RegistryFile(filename=filename, sha256=hashlib.sha256(data).hexdigest(), content=data))
     reg = RegistryRecord(name=name, created_by=user.username, summary=summary, files=stored)
     session.add(reg)
     session.flush()
