@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from api.db import make_engine, session_factory
+from api.headers import SecurityHeaders, docs_routes, install_log_filter
 from api.migrate import upgrade
 from api.routers import (
     audit,
@@ -66,6 +67,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description="双随机、一公开: provably random market-supervision inspection plans",
         lifespan=lifespan,
+        docs_url=None,  # /docs is served from bundled assets (api.headers.docs_routes), never a CDN
+        redoc_url=None,  # ReDoc would need a CDN: off
     )
     engine = make_engine(settings.database_url)
     app.state.settings = settings
@@ -103,6 +106,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from api.web import router as pages
 
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(SecurityHeaders)  # outermost: on every response, 413 included
+    install_log_filter()
+    if settings.docs:
+        docs_routes(app)
     app.mount("/static", StaticFiles(directory=str(WEB / "static")), name="static")
     app.include_router(pages())
     return app

@@ -110,8 +110,9 @@ def _problem(name: str, message: str) -> Problem:
 _ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s/>]")
 
 
-def _xml_rows(book: zipfile.ZipFile, member: str) -> int:
-    """``<row>`` elements of a worksheet, counted in the decompressed stream (bounded memory)."""
+def _xml_rows(book: zipfile.ZipFile, member: str, stop: int) -> int:
+    """``<row>`` elements of a worksheet, counted in the decompressed stream (bounded memory);
+    the count stops early once it passes ``stop``."""
     count = 0
     tail = b""
     with book.open(member) as fh:
@@ -123,6 +124,8 @@ def _xml_rows(book: zipfile.ZipFile, member: str) -> int:
             tail = data[cut:] if cut >= 0 and len(data) - cut < 64 else b""
             if tail:
                 count -= len(_ROW_TAG.findall(tail))
+            if count > stop:
+                break
     return count
 
 
@@ -159,13 +162,13 @@ def check_xlsx(path: Path, settings: Settings) -> None:
             )
         for entry in entries:
             if entry.filename.startswith("xl/worksheets/") and entry.filename.endswith(".xml"):
-                rows = _xml_rows(book, entry.filename) - 1  # the header row
+                rows = _xml_rows(book, entry.filename, settings.max_xlsx_rows + 1) - 1  # the header row
                 if rows > settings.max_xlsx_rows:
                     raise InputError(
                         _problem(
                             name,
-                            f"the sheet {entry.filename.rsplit('/', 1)[-1]} holds {rows} data rows, more than "
-                            f"the limit of {settings.max_xlsx_rows} for .xlsx (RANDINSPECT_MAX_XLSX_ROWS); "
+                            f"the sheet {entry.filename.rsplit('/', 1)[-1]} holds more than {settings.max_xlsx_rows} data rows, "
+                            "the limit for .xlsx (RANDINSPECT_MAX_XLSX_ROWS); "
                             "send large tables as CSV or Parquet",
                         )
                     )

@@ -25,6 +25,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from scheduler.cells import neutral_frame
 from scheduler.registry import Registry
 from scheduler.result import PlanResult
 from scheduler.tables import isin_text
@@ -417,7 +418,7 @@ def _write_csv(frame: pd.DataFrame, path: Path, bom: bool) -> Path:
     with open(path, "w", encoding="utf-8", newline="") as fh:
         if bom:
             fh.write("\ufeff")
-        frame.to_csv(fh, index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+        neutral_frame(frame).to_csv(fh, index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
     return path
 
 

@@ -14,7 +14,6 @@ published draw's seed and strata thresholds, so that anyone can check any ticket
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
 import io
@@ -42,6 +41,7 @@ from api.models import (
 from api.routers.auth import MAX_ID, NO_NUL, errors
 from api.store import rebuild_result
 from api.uploads import temporary_directory
+from scheduler import cells
 from scheduler.publication import (
     PENDING_RESULT,
     PUBLICATION_COLUMNS,
@@ -199,7 +199,7 @@ def _public(row) -> PublicResult:
 def _csv(rows: list[PublicResult]) -> bytes:
     """UTF-8 with a BOM (so Excel shows the Chinese), ``\\n`` line ends."""
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
+    writer = cells.writer(buf, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for r in rows:
         d = r.model_dump()
