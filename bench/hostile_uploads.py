@@ -8,6 +8,8 @@ Generates, in a temporary folder, the files of issue 12:
 - ``rows``: an ``enterprises.xlsx`` of 1,048,576 data rows (Excel's maximum);
 - ``csv318``: an ``enterprises.csv`` of 318 MB;
 - ``csvrows``: an ``enterprises.csv`` under the byte limit but with 2.2 million rows;
+- ``xlsxfull`` / ``csvfull``: within every limit (200,000 .xlsx rows; 2,000,000 CSV rows), the last
+  row bad: read to the end, then refused by validation (the worst case for memory);
 
 starts ``randinspect serve`` on 127.0.0.1 (a free port, fresh SQLite database and data folder,
 default limits), uploads each with the sample county's other tables, and prints for each: the
@@ -96,7 +98,9 @@ def write_workbook(path: Path, sheet_chunks) -> None:
 
 
 def _enterprise(rng: random.Random, k: int) -> list[str]:
-    return [f"91{rng.randrange(10**15, 10**16)}{k % 100:02d}", f"企业{rng.randrange(10**8)}", "130123", "C13", "B"]
+    from scheduler.uscc import make_code
+
+    return [make_code(f"9113012300{k:07d}"), f"企业{rng.randrange(10**8)}", "130123", "C13", "B"]
 
 
 def make_bomb(path: Path, target: int = int(2.7e9)) -> None:
@@ -134,7 +138,28 @@ def make_max_rows(path: Path, rows: int = 1_048_576) -> None:
     write_workbook(path, chunks())
 
 
-def make_csv(path: Path, size: int | None = None, rows: int | None = None) -> None:
+def make_full_xlsx(path: Path, rows: int = 200_000) -> None:
+    """Within every limit (the .xlsx row limit exactly), but the last row's risk class is bad: parsed
+    to the end, then refused by validation (the worst case for memory)."""
+    rng = random.Random(3)
+
+    def chunks():
+        yield _row(1, HEADER)
+        batch = []
+        for r in range(2, rows + 2):
+            values = _enterprise(rng, r)
+            if r == rows + 1:
+                values[4] = "E"
+            batch.append(_row(r, values))
+            if len(batch) == 20000:
+                yield "".join(batch)
+                batch = []
+        yield "".join(batch)
+
+    write_workbook(path, chunks())
+
+
+def make_csv(path: Path, size: int | None = None, rows: int | None = None, bad_last: bool = False) -> None:
     rng = random.Random(2)
     with open(path, "w", encoding="utf-8", newline="") as fh:
         fh.write(",".join(HEADER) + "\n")
@@ -146,6 +171,8 @@ def make_csv(path: Path, size: int | None = None, rows: int | None = None) -> No
             fh.write(lines)
             written += len(lines.encode())
             k += 10000
+        if bad_last:
+            fh.write(",".join(_enterprise(rng, k)[:4] + ["E"]) + "\n")
 
 
 def rss(pid: int) -> tuple[int, int]:
@@ -168,6 +195,8 @@ def main() -> int:
         "rows": ("enterprises.xlsx", lambda p: make_max_rows(p)),
         "csv318": ("enterprises.csv", lambda p: make_csv(p, size=318 * 1024 * 1024)),
         "csvrows": ("enterprises.csv", lambda p: make_csv(p, rows=2_200_000)),
+        "xlsxfull": ("enterprises.xlsx", lambda p: make_full_xlsx(p)),
+        "csvfull": ("enterprises.csv", lambda p: make_csv(p, rows=1_999_999, bad_last=True)),
     }
     files = {}
     for case, (name, make) in cases.items():

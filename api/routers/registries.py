@@ -106,6 +106,7 @@ class BadInput(BaseModel):
 
     detail: str | list[dict[str, Any]]
     problems: list[ProblemPublic] = []
+    more_problems: int = Field(0, description="problems beyond the first 1,000, counted only")
 
 
 AUTH = {
