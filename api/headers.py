@@ -8,8 +8,9 @@ never records a secret from a query string.
   ``Permissions-Policy``. A response that set its own policy keeps it: the one page the app frames
   itself, a draw's report (:func:`report_policy`), allows only this origin to frame it and runs only
   the inline scripts it was stored with (by their SHA-256).
-- :func:`docs_routes`: ``/docs`` from the swagger-ui assets bundled with the ``swagger-ui-bundle``
-  package, started by ``/static/docs.js`` (no inline script); off with ``RANDINSPECT_DOCS=false``.
+- :func:`docs_routes`: ``/docs`` from the swagger-ui assets bundled with the ``fastapi-offline``
+  package (a recent swagger-ui, which reads OpenAPI 3.1), started by ``/static/docs.js`` (no inline
+  script); off with ``RANDINSPECT_DOCS=false``.
 - :class:`RedactQuery`: a logging filter for ``uvicorn.access`` that replaces the value of every
   query parameter whose name suggests a secret.
 """
@@ -92,6 +93,7 @@ _DOCS = """<!doctype html>
 <meta charset="utf-8">
 <title>{title} - API</title>
 <link rel="stylesheet" href="/docs-assets/swagger-ui.css">
+<link rel="icon" href="/docs-assets/favicon.png">
 </head>
 <body>
 <div id="swagger-ui" data-openapi="{openapi}"></div>
@@ -103,11 +105,15 @@ _DOCS = """<!doctype html>
 
 
 def docs_routes(app: FastAPI) -> None:
-    """``/docs`` served from the swagger-ui assets of the ``swagger-ui-bundle`` package."""
-    from fastapi.staticfiles import StaticFiles
-    from swagger_ui_bundle import swagger_ui_path
+    """``/docs`` served from the swagger-ui assets of the ``fastapi-offline`` package (only its
+    static files are used)."""
+    from pathlib import Path
 
-    app.mount("/docs-assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
+    import fastapi_offline
+    from fastapi.staticfiles import StaticFiles
+
+    assets = Path(fastapi_offline.__file__).parent / "static"
+    app.mount("/docs-assets", StaticFiles(directory=assets), name="docs-assets")
     page = _DOCS.format(title=app.title, openapi=app.openapi_url)
 
     @app.get("/docs", include_in_schema=False)
