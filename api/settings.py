@@ -50,6 +50,16 @@ class Settings(BaseSettings):
     max_xlsx_rows: int = 200_000
     # Parquet: the columns' uncompressed size, from the file's footer, before reading.
     max_parquet_uncompressed_bytes: int = 1024 * 1024 * 1024
+    # Throttling (api.throttle): per fixed window, failures (or uploads) per client address and per
+    # account / credit code; past a limit, 429 with Retry-After until the window ends.
+    throttle: bool = True
+    throttle_window_seconds: int = 900
+    login_failures_per_client: int = 30
+    login_failures_per_account: int = 10
+    enterprise_failures_per_client: int = 30
+    enterprise_failures_per_code: int = 10
+    uploads_per_client: int = 60
+    uploads_per_account: int = 30
     # Interactive API documentation at /docs and /redoc (served from the bundled swagger-ui
     # assets, never a CDN); off: the documentation pages answer 404, /openapi.json stays.
     docs: bool = True

@@ -444,8 +444,10 @@ def cmd_user_add(name: str, role: str, password_stdin: bool) -> int:
     if not name or len(name) > 64 or any(ord(c) < 32 or ord(c) == 127 for c in name):
         raise InputError(Problem("command line", None, "NAME", "a user name has 1 to 64 printable characters"))
     password = _read_password(password_stdin)
-    if len(password) < 10:
-        raise InputError(Problem("command line", None, "password", "a password needs at least 10 characters"))
+    from api.throttle import password_problem
+
+    if problem := password_problem(password, name):
+        raise InputError(Problem("command line", None, "password", problem))
     if "\x00" in password:
         raise InputError(Problem("command line", None, "password", "a password cannot contain NUL"))
     url = get_settings().database_url

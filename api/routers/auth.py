@@ -9,13 +9,14 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from api.deps import CurrentUser, Planner, SessionDep, WriteSessionDep, oauth2, refuse
 from api.models import ApiToken, User, utcnow
 from api.security import hash_password, new_token, token_digest, verify_password
+from api.throttle import MIN_PASSWORD, Throttled, password_problem
 
 router = APIRouter(tags=["auth"])
 
@@ -45,6 +46,7 @@ def errors(*codes: int) -> dict[int | str, dict]:
         404: "no such object",
         409: "the object's state does not allow it",
         422: "invalid input",
+        429: "too many attempts: wait the seconds of Retry-After (recorded)",
     }
     return {c: {"model": Conflict if c == 409 else Message, "description": text[c]} for c in codes}
 
@@ -65,7 +67,13 @@ class UserBase(BaseModel):
 
 
 class UserCreate(UserBase):
-    password: str = Field(min_length=10, max_length=1024, pattern=NO_NUL)
+    password: str = Field(min_length=MIN_PASSWORD, max_length=1024, pattern=NO_NUL)
+
+    @model_validator(mode="after")
+    def _password_rules(self):  # api.throttle.password_problem: the rules for every new password
+        if problem := password_problem(self.password, self.username):
+            raise ValueError(problem)
+        return self
 
 
 class UserPublic(UserBase):
@@ -87,7 +95,7 @@ class Token(BaseModel):
 _DUMMY_HASH = hash_password("not a password of anyone")
 
 
-@router.post("/login", response_model=Token, responses=errors(401, 422))
+@router.post("/login", response_model=Token, responses=errors(401, 422, 429), dependencies=[Throttled("login")])
 def login(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep) -> Token:
     """Exchange a username and password for a bearer token (valid ``token_hours``)."""
     username = form.username
@@ -127,7 +135,7 @@ def logout(
     "/users", response_model=UserPublic, status_code=status.HTTP_201_CREATED, responses=errors(401, 403, 409, 422)
 )
 def create_user(body: UserCreate, planner: Planner, session: WriteSessionDep) -> User:
-    """A planner creates a planner or an auditor (password of at least 10 characters)."""
+    """A planner creates a planner or an auditor (password rules: api.throttle.password_problem)."""
     password_hash = hash_password(body.password)  # before the write transaction begins
     if session.scalar(select(User.id).where(User.username == body.username)) is not None:
         raise HTTPException(status.HTTP_409_CONFLICT, f"user {body.username!r} exists")

@@ -25,6 +25,7 @@ from api.models import DrawRecord, RecusalRecord, VisitRecord, utcnow
 from api.routers.auth import MAX_ID, NO_NUL, errors
 from api.routers.notices import EnterpriseCodes, enterprise_visit
 from api.store import rebuild_result
+from api.throttle import Throttled
 from api.uploads import temporary_directory
 from scheduler.notices import render_notice
 from scheduler.recusal import RecusalRequest, replace_inspector
@@ -126,7 +127,8 @@ def _create(request: Request, visit_pk: int, inspector_id: str, requested_by: st
 
 
 @router.post(
-    "/recusals", response_model=RecusalPublic, status_code=status.HTTP_201_CREATED, responses=errors(403, 409, 422)
+    "/recusals", response_model=RecusalPublic, status_code=status.HTTP_201_CREATED, responses=errors(403, 409, 422, 429),
+    dependencies=[Throttled("recusal")],
 )
 def enterprise_request(body: EnterpriseRecusalCreate, request: Request, session: SessionDep) -> RecusalPublic:
     """The enterprise asks that an inspector of its visit step aside (no account: its codes).

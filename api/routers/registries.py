@@ -31,6 +31,7 @@ from api import audit_store
 from api.deps import Planner, PlannerOrAuditor, SessionDep, WriteSessionDep
 from api.models import RegistryFile, RegistryRecord
 from api.store import materialise_registry
+from api.throttle import Throttled
 from api.uploads import check_table_files, save_upload, temporary_directory
 from scheduler.errors import InputError, Problem
 from scheduler.importer import TABLES, load_registry
@@ -267,6 +268,7 @@ def _summary(registry: Registry) -> dict[str, Any]:
     status_code=status.HTTP_201_CREATED,
     responses={**AUTH, **BAD_INPUT},
     summary="Upload a registry (validated, stored byte for byte)",
+    dependencies=[Throttled("upload")],
 )
 def upload_registry(
     request: Request,
