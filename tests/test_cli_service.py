@@ -57,7 +57,7 @@ def test_user_add_then_login(database_url):  # noqa: F811
     again = _user_add(database_url, "zhang", "--role", "auditor", "--password-stdin", password="another long password")
     assert again.returncode == 2 and "exists" in again.stderr
     short = _user_add(database_url, "li", "--role", "auditor", "--password-stdin", password="short")
-    assert short.returncode == 2 and "10 characters" in short.stderr
+    assert short.returncode == 2 and "12 characters" in short.stderr
     assert _users(database_url) == [("zhang", "planner")]
     with TestClient(create_app(Settings(database_url=database_url))) as client:
         assert client.post("/api/login", data={"username": "zhang", "password": "wrong password!"}).status_code == 401

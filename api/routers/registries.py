@@ -116,6 +116,10 @@ AUTH = {
 }
 NOT_FOUND = {404: {"model": Message, "description": "no such id"}}
 BAD_INPUT = {422: {"model": BadInput, "description": "bad input: every problem, with file, row and column"}}
+LIMITS = {
+    413: {"model": Message, "description": "the request is larger than RANDINSPECT_MAX_REQUEST_BYTES"},
+    429: {"model": Message, "description": "too many uploads: wait the seconds of Retry-After (recorded)"},
+}
 CONFLICT = {409: {"model": Message, "description": "the request conflicts with the resource's state"}}
 
 
@@ -266,7 +270,7 @@ def _summary(registry: Registry) -> dict[str, Any]:
     "/registries",
     response_model=RegistryPublic,
     status_code=status.HTTP_201_CREATED,
-    responses={**AUTH, **BAD_INPUT},
+    responses={**AUTH, **BAD_INPUT, **LIMITS},
     summary="Upload a registry (validated, stored byte for byte)",
     dependencies=[Throttled("upload")],
 )
