@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
+from starlette.background import BackgroundTask
 
 from api.db import make_engine, session_factory
 from api.faults import database_unavailable, is_database_down
@@ -30,7 +31,7 @@ from api.routers import (
     visits,
 )
 from api.settings import Settings, get_settings
-from api.uploads import BodyLimit, use_work_dir
+from api.uploads import BodyLimit, release_memory, use_work_dir
 from scheduler.errors import InfeasibleError, InputError
 
 log = logging.getLogger("randinspect")
@@ -96,7 +97,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         content = {"detail": "bad input", "problems": problems}
         if len(exc.problems) > MAX_PROBLEMS_SHOWN:  # a file bad on every row must not make a huge answer
             content["more_problems"] = len(exc.problems) - MAX_PROBLEMS_SHOWN
-        return JSONResponse(status_code=422, content=content)
+        # after the answer, the memory the refused input's parsing used goes back to the system
+        return JSONResponse(status_code=422, content=content, background=BackgroundTask(release_memory))
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:

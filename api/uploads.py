@@ -246,6 +246,23 @@ def save_upload(source, target: Path) -> None:
         shutil.copyfileobj(source, out, _BLOCK)
 
 
+def release_memory() -> None:
+    """Give the memory a refused upload's parsing freed back to the operating system (Arrow's pool,
+    then glibc's heap): without it the process keeps hundreds of MB resident after a large
+    refused file. Run after the response (a background task)."""
+    import ctypes
+    import gc
+
+    import pyarrow as pa
+
+    gc.collect()
+    pa.default_memory_pool().release_unused()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        pass
+
+
 # ---------------------------------------------------------------- temporary files
 
 
