@@ -126,6 +126,8 @@ def _xml_rows(book: zipfile.ZipFile, member: str, stop: int) -> int:
                 count -= len(_ROW_TAG.findall(tail))
             if count > stop:
                 break
+        else:
+            count += len(_ROW_TAG.findall(tail))  # the last bytes, held back for a next block
     return count
 
 

@@ -121,3 +121,15 @@ def test_temporary_files_private_and_leftovers_removed(make_service, tmp_path):
 def test_every_limit_is_in_the_readme(limit):
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     assert f"RANDINSPECT_{limit.upper()}" in readme
+
+
+@pytest.mark.parametrize("last", [b"</sheetData>", b"<x:row>"])
+def test_rows_counted_exactly_across_blocks(last):
+    import zipfile
+
+    from api.uploads import _xml_rows
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:  # 2.3 MB of XML: tags cut at 1 MiB block ends
+        z.writestr("s.xml", b"<sheetData>" + b'<row r="1"><c/></row><rowBreaks/>' * 70_000 + last)
+    assert _xml_rows(zipfile.ZipFile(buf), "s.xml", 10**9) == 70_000 + (last == b"<x:row>")
