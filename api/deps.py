@@ -22,13 +22,13 @@ from api.models import (
     PlanRecord,
     RecusalRecord,
     RedrawRecord,
-    Refusal,
     RegistryRecord,
     User,
     VisitRecord,
     utcnow,
 )
 from api.security import token_digest
+from api.throttle import record_refusal
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/login", auto_error=False)
 
@@ -48,21 +48,9 @@ WriteSessionDep = Annotated[Session, Depends(get_write_session)]
 
 
 def refuse(request: Request, code: int, reason: str, who: str = "") -> HTTPException:
-    """Record a refusal in its own transaction and return the exception to raise."""
-    def clean(text: str, n: int) -> str:  # PostgreSQL text holds no NUL; fuzzers send them
-        return text.replace("\x00", "")[:n]
-
-    with request.app.state.write_sessions() as s:
-        s.add(
-            Refusal(
-                status=code,
-                method=request.method[:8],
-                path=clean(str(request.url.path), 500),
-                who=clean(who, 64),
-                reason=clean(reason, 255),
-            )
-        )
-        s.commit()
+    """Record a refusal (counted per status, route, client and window: api.throttle) in its own
+    transaction and return the exception to raise."""
+    record_refusal(request, code, reason, who)
     headers = {"WWW-Authenticate": "Bearer"} if code == status.HTTP_401_UNAUTHORIZED else None
     return HTTPException(status_code=code, detail=reason, headers=headers)
 

@@ -27,7 +27,6 @@ import html
 import json
 import logging
 import re
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -37,6 +36,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from api import audit_store
+from api.faults import is_database_down
 from api.models import (
     CommitmentRecord,
     DrawRecord,
@@ -48,7 +48,9 @@ from api.models import (
     utcnow,
 )
 from api.security import notice_code
+from api.settings import data_folder
 from api.store import materialise_registry, write_plan
+from api.uploads import temporary_directory
 from scheduler.errors import InfeasibleError, InputError
 from scheduler.notices import NOTICES_DIR, notice_filename
 from scheduler.outputs import MANIFEST, write_outputs
@@ -162,14 +164,32 @@ def fail_draw(session: Session, draw: DrawRecord, error: str, actor: str = "") -
     return True
 
 
+def _cause_file(app, draw_id: int) -> Path:
+    return data_folder(app.state.settings) / "draw-causes" / f"draw-{draw_id}.txt"
+
+
 def _fail(app, draw_id: int, error: str) -> None:
+    """Record the failure; when the database cannot take it (it is what failed), keep the cause
+    in the data folder, for :func:`recover_interrupted_draws` to record once it is back (instead of
+    "the server stopped")."""
     try:
         with app.state.write_sessions() as s:
             draw = s.get(DrawRecord, draw_id)
             if draw is not None and fail_draw(s, draw, error):
                 s.commit()
-    except Exception:  # pragma: no cover - nothing else can be done; recovery will fail it later
-        log.exception("could not record the failure of draw %s", draw_id)
+    except Exception:
+        log.exception("could not record the failure of draw %s; its cause is kept for later", draw_id)
+        path = _cause_file(app, draw_id)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path.write_text(error, encoding="utf-8")
+
+
+def _recorded_cause(app, draw_id: int) -> str:
+    path = _cause_file(app, draw_id)
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        return SERVER_STOPPED
 
 
 def recover_interrupted_draws(app, plan_id: int | None = None) -> int:
@@ -187,8 +207,11 @@ def recover_interrupted_draws(app, plan_id: int | None = None) -> int:
         q = select(DrawRecord).where(DrawRecord.status == "running", DrawRecord.heartbeat_at < stale)
         if plan_id is not None:
             q = q.where(DrawRecord.plan_id == plan_id)
-        failed = sum(fail_draw(s, d, SERVER_STOPPED, "system") for d in s.scalars(q).all())
+        draws = s.scalars(q).all()
+        failed = sum(fail_draw(s, d, _recorded_cause(app, d.id), "system") for d in draws)
         s.commit()
+    for d in draws:
+        _cause_file(app, d.id).unlink(missing_ok=True)
     if failed:
         log.warning("failed %d interrupted draw(s)", failed)
     return failed
@@ -223,6 +246,8 @@ def _progress(app, draw_id: int, stage: str, fraction: float) -> None:
 
 
 def describe_error(exc: BaseException) -> str:
+    if is_database_down(exc):
+        return f"the database became unreachable during the draw: {type(exc).__name__}: {str(exc).splitlines()[0][:500]}"
     if isinstance(exc, InfeasibleError):
         return "infeasible: " + "\n".join(exc.reasons)
     if isinstance(exc, InputError):
@@ -253,7 +278,7 @@ def official_extra(session: Session, draw: DrawRecord, registry_dir: Path, plan_
 def run_draw(app, draw_id: int) -> None:
     """The job. Never raises: a failure is recorded on the draw."""
     try:
-        with tempfile.TemporaryDirectory(prefix=f"randinspect-draw-{draw_id}-") as tmp:
+        with temporary_directory(f"draw-{draw_id}") as tmp:
             _progress(app, draw_id, "materialise", 0.02)
             work = Path(tmp)
             with app.state.read_sessions() as s:

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
+from starlette.background import BackgroundTask
 
 from api.db import make_engine, session_factory
+from api.faults import database_unavailable, is_database_down
+from api.headers import SecurityHeaders, docs_routes, install_log_filter
 from api.migrate import upgrade
 from api.routers import (
     audit,
@@ -26,7 +31,13 @@ from api.routers import (
     visits,
 )
 from api.settings import Settings, get_settings
+from api.uploads import BodyLimit, release_memory, use_work_dir
 from scheduler.errors import InfeasibleError, InputError
+
+log = logging.getLogger("randinspect")
+
+MAX_PROBLEMS_SHOWN = 1000
+"""A 422 lists at most this many problems, then counts the rest (``more_problems``)."""
 
 
 def _safe(value):
@@ -54,16 +65,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         upgrade(settings.database_url)
         from api.jobs import recover_interrupted_draws
 
-        recover_interrupted_draws(app)
-        yield
-        app.state.jobs.shutdown(wait=True)
-        app.state.engine.dispose()
+        with use_work_dir(settings):  # temporary files in DATA_DIR/tmp; dead processes' removed
+            recover_interrupted_draws(app)
+            yield
+            app.state.jobs.shutdown(wait=True)
+            app.state.engine.dispose()
 
     app = FastAPI(
         title="randinspect",
         version="0.1.0",
         description="双随机、一公开: provably random market-supervision inspection plans",
         lifespan=lifespan,
+        docs_url=None,  # /docs is served from bundled assets (api.headers.docs_routes), never a CDN
+        redoc_url=None,  # ReDoc would need a CDN: off
     )
     engine = make_engine(settings.database_url)
     app.state.settings = settings
@@ -78,15 +92,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def input_error(_request: Request, exc: InputError) -> JSONResponse:
         problems = [
             {"file": p.file, "row": p.row, "column": p.column, "message": p.message, "text": str(p)}
-            for p in exc.problems
+            for p in exc.problems[:MAX_PROBLEMS_SHOWN]
         ]
-        return JSONResponse(status_code=422, content={"detail": "bad input", "problems": problems})
+        content = {"detail": "bad input", "problems": problems}
+        if len(exc.problems) > MAX_PROBLEMS_SHOWN:  # a file bad on every row must not make a huge answer
+            content["more_problems"] = len(exc.problems) - MAX_PROBLEMS_SHOWN
+        # after the answer, the memory the refused input's parsing used goes back to the system
+        return JSONResponse(status_code=422, content=content, background=BackgroundTask(release_memory))
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
         """FastAPI's 422, made safe to serialise: the echoed input may hold NaN or a lone
         surrogate, which would otherwise turn the 422 into a 500."""
         return JSONResponse(status_code=422, content={"detail": _safe(exc.errors())})
+
+    @app.exception_handler(DBAPIError)
+    async def database_error(request: Request, exc: DBAPIError) -> JSONResponse:
+        """The database unreachable: 503 naming it, with Retry-After (never a 500)."""
+        if not is_database_down(exc):
+            raise exc
+        log.error("database unreachable on %s %s: %s", request.method, request.url.path, str(exc).splitlines()[0])
+        return database_unavailable(request, exc)
 
     @app.exception_handler(InfeasibleError)
     async def infeasible(_request: Request, exc: InfeasibleError) -> JSONResponse:
@@ -100,6 +126,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from api.web import HERE as WEB
     from api.web import router as pages
 
+    app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(SecurityHeaders)  # outermost: on every response, 413 included
+    install_log_filter()
+    if settings.docs:
+        docs_routes(app)
     app.mount("/static", StaticFiles(directory=str(WEB / "static")), name="static")
     app.include_router(pages())
     return app

@@ -303,6 +303,29 @@ class Refusal(Base):
     path: Mapped[str] = mapped_column(String(500))
     who: Mapped[str] = mapped_column(String(64), default="")
     reason: Mapped[str] = mapped_column(String(255), default="")
+    # Aggregated (migration 0005): one row per (status, method, route, client, window), counted, so
+    # that a flood of refusals cannot grow the table without bound (api.throttle).
+    client: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    route: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    window_start: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    count: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    last_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+
+    __table_args__ = (UniqueConstraint("status", "method", "route", "client", "window_start", name="uq_refusals_window"),)
+
+
+class ThrottleCount(Base):
+    """Failed (or counted) attempts of one kind by one key (a client address, an account, an
+    enterprise) in one window (api.throttle): past its limit, the key waits for the window's end."""
+
+    __tablename__ = "throttle_counts"
+    __table_args__ = (UniqueConstraint("kind", "key", "window_start", name="uq_throttle_window"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(200))
+    window_start: Mapped[dt.datetime] = mapped_column(DateTime)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    last_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class PublicRow(Base):

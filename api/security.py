@@ -11,8 +11,8 @@ _N, _R, _P = 2**14, 8, 1
 
 
 def hash_password(password: str) -> str:
-    if len(password) < 10:
-        raise ValueError("a password needs at least 10 characters")
+    if len(password) < 12:
+        raise ValueError("a password needs at least 12 characters")
     salt = secrets.token_bytes(16)
     digest = hashlib.scrypt(password.encode(), salt=salt, n=_N, r=_R, p=_P)
     return f"scrypt${_N}${_R}${_P}${salt.hex()}${digest.hex()}"

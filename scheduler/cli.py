@@ -14,6 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from scheduler import cells
 from scheduler.audit import verify_log
 from scheduler.errors import InfeasibleError, InputError, Problem
 from scheduler.outputs import MANIFEST, compare_outputs, read_manifest, sha256_file, write_outputs
@@ -182,7 +183,6 @@ def cmd_commit(
 
 def cmd_check_ticket(out: Path | None, task: str, code: str, seed: str | None, stratum: str | None, threshold: str | None) -> int:
     """Any enterprise can check its own draw: its ticket against its stratum's threshold."""
-    import csv
 
     from scheduler.tickets import ticket
 
@@ -190,7 +190,7 @@ def cmd_check_ticket(out: Path | None, task: str, code: str, seed: str | None, s
     if out is not None:
         if seed is None:
             seed = read_manifest(out)["seed"]
-        rows = [r for r in csv.DictReader(open(Path(out) / "strata.csv", encoding="utf-8-sig")) if r["task_id"] == task]
+        rows = [r for r in cells.dict_reader(open(Path(out) / "strata.csv", encoding="utf-8-sig")) if r["task_id"] == task]
     if seed is None:
         raise InputError(Problem("command line", None, "--seed", "give the seed, or the published output folder"))
     t = ticket(seed, task, code)
@@ -218,7 +218,6 @@ def cmd_check_ticket(out: Path | None, task: str, code: str, seed: str | None, s
 def cmd_check_publication(out: Path) -> int:
     """What a third party can check from the published files alone: the seed's derivation,
     every published enterprise's ticket, and the counts per task against the strata."""
-    import csv
     from collections import Counter, defaultdict
 
     from scheduler.seed import commitment_hash, derive_seed
@@ -233,7 +232,7 @@ def cmd_check_publication(out: Path) -> int:
             problems.append("the seed is not the one derived from the published commitment and numbers")
     else:
         print("note: a TEST seed — nothing public fixed it in advance")
-    strata = list(csv.DictReader(open(Path(out) / "strata.csv", encoding="utf-8-sig")))
+    strata = list(cells.dict_reader(open(Path(out) / "strata.csv", encoding="utf-8-sig")))
     limits: dict[str, list[str]] = defaultdict(list)
     expected: Counter = Counter()
     keyed = Counter()
@@ -243,7 +242,7 @@ def cmd_check_publication(out: Path) -> int:
             keyed[r["task_id"]] += int(r["sample_size"])
         elif r["threshold"]:
             limits[r["task_id"]].append(r["threshold"])
-    rows = list(csv.DictReader(open(Path(out) / "publication.csv", encoding="utf-8-sig")))
+    rows = list(cells.dict_reader(open(Path(out) / "publication.csv", encoding="utf-8-sig")))
     randomly = Counter()
     key = Counter()
     for r in rows:
@@ -285,7 +284,6 @@ def cmd_recuse(out: Path, visit: str, inspector: str, by: str, reason: str) -> i
 
 def cmd_absent(out: Path, inspector: str, start: str, end: str | None, reason: str) -> int:
     """An inspector who falls ill: replaced on every visit from ``start`` (to ``end``)."""
-    import csv
     import datetime as dt
 
     from scheduler.recusal import RecusalRequest
@@ -295,7 +293,7 @@ def cmd_absent(out: Path, inspector: str, start: str, end: str | None, reason: s
     hi = dt.date.fromisoformat(end) if end else dt.date.max
     todo = [
         r["visit_id"]
-        for r in csv.DictReader(open(Path(out) / "visits.csv", encoding="utf-8"))
+        for r in cells.dict_reader(open(Path(out) / "visits.csv", encoding="utf-8"))
         if inspector in r["inspector_ids"].split(";") and lo <= dt.date.fromisoformat(r["date"]) <= hi
     ]
     outcomes = recuse(out, [RecusalRequest(v, inspector, "bureau", reason, start, end or "") for v in todo], actor="bureau") if todo else []
@@ -450,7 +448,7 @@ def _read_password(from_stdin: bool) -> str:
 
     if from_stdin:
         return sys.stdin.readline().rstrip("\r\n")
-    first = getpass.getpass("password (at least 10 characters): ")
+    first = getpass.getpass("password (at least 12 characters): ")
     second = getpass.getpass("the same password again: ")
     if first != second:
         raise InputError(Problem("command line", None, "password", "the two passwords differ"))
@@ -469,9 +467,12 @@ def _service_session():
     return session_factory(engine, write=True), engine, url
 
 
-def _check_password(password: str) -> None:
-    if len(password) < 10:
-        raise InputError(Problem("command line", None, "password", "a password needs at least 10 characters"))
+def _check_password(password: str, name: str) -> None:
+    """The service's rules for every new password (api.throttle.password_problem)."""
+    from api.throttle import password_problem
+
+    if problem := password_problem(password, name):
+        raise InputError(Problem("command line", None, "password", problem))
     if "\x00" in password:
         raise InputError(Problem("command line", None, "password", "a password cannot contain NUL"))
 
@@ -487,7 +488,7 @@ def cmd_user_add(name: str, role: str, agency: str, password_stdin: bool) -> int
     if not name or len(name) > 64 or any(ord(c) < 32 or ord(c) == 127 for c in name):
         raise InputError(Problem("command line", None, "NAME", "a user name has 1 to 64 printable characters"))
     password = _read_password(password_stdin)
-    _check_password(password)
+    _check_password(password, name)
     sessions, engine, url = _service_session()
     try:
         with sessions() as session:
@@ -549,7 +550,7 @@ def cmd_user_password(name: str, password_stdin: bool) -> int:
     from api.security import hash_password
 
     password = _read_password(password_stdin)
-    _check_password(password)
+    _check_password(password, name)
     sessions, engine, url = _service_session()
     try:
         with sessions() as session:

@@ -219,6 +219,8 @@ def load_registry(folder: str | Path, mapping: str | Path | None = None) -> Regi
     )
     leave = _leave(tables["leave"], inspector_ids) if "leave" in tables else []
     items = _items(tables["items"]) if "items" in tables else {}
+    if not problems and enterprises is not None:
+        problems.extend(_personal_ids_in_official_names(tables, inspectors, enterprises))
     if problems or enterprises is None:
         raise InputError(problems)
     pa.default_memory_pool().release_unused()  # give back what reading and validating used
@@ -233,6 +235,51 @@ def load_registry(folder: str | Path, mapping: str | Path | None = None) -> Regi
         files={name: t.path for name, t in tables.items()}
         | ({"mapping": mapping_path} if mapping_path is not None else {}),
     )
+
+
+def _personal_ids_in_official_names(
+    tables: dict[str, _Table], inspectors: dict, enterprises: pd.DataFrame
+) -> list[Problem]:
+    """Agency and item names are published as they are (``scheduler.publication.OFFICIAL_COLUMNS``),
+    so they are checked here, at upload, for personal identifiers (8 characters or more, as the
+    publication check takes them): an inspector's id or certificate number, a relative's id, a
+    legal representative's id. An inspector's *name* inside an agency's name is no disclosure."""
+    from scheduler.publication import _LONG_TOKEN
+
+    roster: set[str] = set()
+    for insp in inspectors.values():
+        roster.update({insp.inspector_id, insp.certificate_no or "", *insp.relatives_ids})
+    roster = {t for t in roster if len(t) >= _LONG_TOKEN}
+    reps = enterprises["legal_rep_id"] if "legal_rep_id" in enterprises.columns else pd.Series([], dtype=str)
+    lengths = {len(t) for t in roster} | {15, 18}  # id card numbers: 18 (or the old 15) characters
+    problems: list[Problem] = []
+    for table in ("agencies", "items"):
+        t = tables.get(table)
+        if t is None or "name" not in t.df.columns:
+            continue
+        names = t.df["name"]
+        windows: dict[str, list[int]] = {}
+        for row, name in names.items():
+            for n in lengths:
+                for i in range(len(name) - n + 1):
+                    windows.setdefault(name[i : i + n], []).append(row)
+        if not windows:
+            continue
+        found = {w for w in windows if w in roster}
+        found.update(reps[reps.isin(list(windows))].astype(str))
+        for token in sorted(found):
+            for row in sorted(set(windows[token])):
+                problems.append(
+                    Problem(
+                        t.path.name,
+                        int(row),
+                        "name",
+                        f"the name is published as it is, but it contains personal data "
+                        f"(an inspector's id or certificate number, a relative's or a legal representative's id): "
+                        f"{token!r}",
+                    )
+                )
+    return problems
 
 
 @dataclass

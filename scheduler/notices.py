@@ -21,7 +21,6 @@ date or other timestamp: the same plan gives the same bytes.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
 import io
@@ -33,6 +32,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from scheduler import cells
 from scheduler.publication import enterprise_column, visited_enterprises
 from scheduler.registry import Registry
 from scheduler.result import PlanResult, Visit
@@ -303,7 +303,7 @@ def write_notices(
     seen: dict[str, str] = {}
     paths: list[Path] = []
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
+    writer = cells.writer(buf, lineterminator="\n")
     writer.writerow(INDEX_COLUMNS)
     base = str(folder)
     for visit in visits:

@@ -7,7 +7,6 @@ Every file is deterministic: the same inputs and seed give the same bytes.
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import platform
@@ -17,6 +16,7 @@ from collections.abc import Callable, Iterable
 from importlib import metadata
 from pathlib import Path
 
+from scheduler import cells
 from scheduler.hashing import sha256_file
 from scheduler.notices import write_notices
 from scheduler.plotting._common import CHART_COLUMNS
@@ -58,7 +58,7 @@ STAGES = ("lookup", "selection", "visits", "publication", "strata", "notices", "
 
 def _write_csv(path: Path, header: list[str], rows: Iterable[list]) -> None:
     with open(path, "w", encoding="utf-8", newline="") as fh:
-        w = csv.writer(fh, lineterminator="\n")
+        w = cells.writer(fh, lineterminator="\n")
         w.writerow(header)
         w.writerows(rows)
 

@@ -25,6 +25,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from scheduler.cells import neutral_frame
 from scheduler.registry import Registry
 from scheduler.result import PlanResult
 from scheduler.tables import isin_text
@@ -396,8 +397,23 @@ def _cell_tokens(cell: str) -> Iterable[str]:
         yield part.strip()
 
 
+OFFICIAL_COLUMNS = ("agency", "joint_agencies", "items")
+"""Columns that hold only the registry's agency and item names (``;``-joined): official names,
+public by law, checked for personal identifiers once, at upload
+(:func:`scheduler.importer.load_registry`), and not searched again here: an inspector whose name
+also occurs inside an agency's name must not stop a draw at 85 % (issue 12)."""
+
+
+def official_names(registry: Registry) -> set[str]:
+    """Every agency's and item's name."""
+    return {a.name for a in registry.agencies.values()} | {i.name for i in registry.items.values()}
+
+
 def assert_no_personal_data(
-    frame: pd.DataFrame, registry: Registry, registered_names: Iterable[str] = ()
+    frame: pd.DataFrame,
+    registry: Registry,
+    registered_names: Iterable[str] = (),
+    official_columns: Iterable[str] = OFFICIAL_COLUMNS,
 ) -> None:
     """Raise :class:`PersonalDataError` if ``frame`` holds personal data.
 
@@ -410,7 +426,8 @@ def assert_no_personal_data(
     owner is not mistaken for an inspector of the same name. In the columns
     named in ``registered_names`` (an enterprise's registered name, which an
     individual business may share with its owner and the credit publicity
-    system shows anyway) only the long tokens are looked for.
+    system shows anyway) only the long tokens are looked for. In ``official_columns`` a cell made
+    only of the registry's agency and item names is not searched (see :data:`OFFICIAL_COLUMNS`).
     """
     bad_columns = sorted(str(c) for c in frame.columns if str(c) in PERSONAL_COLUMNS)
     if bad_columns:
@@ -432,6 +449,8 @@ def assert_no_personal_data(
         return None
 
     names_ok = set(registered_names)
+    official = set(official_columns)
+    official_texts = official_names(registry) if official else set()
     for column in frame.columns:
         exact = tokens if column not in names_ok else long_tokens
         checked: set[str] = set()
@@ -440,6 +459,8 @@ def assert_no_personal_data(
             if not cell or cell in checked:
                 continue
             checked.add(cell)
+            if column in official and all(p in official_texts for p in cell.split(";")):
+                continue
             hit = next((t for t in _cell_tokens(cell) if t in exact), None) or inside(cell)
             if hit is not None:
                 raise PersonalDataError(
@@ -452,7 +473,7 @@ def _write_csv(frame: pd.DataFrame, path: Path, bom: bool) -> Path:
     with open(path, "w", encoding="utf-8", newline="") as fh:
         if bom:
             fh.write("\ufeff")
-        frame.to_csv(fh, index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+        neutral_frame(frame).to_csv(fh, index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
     return path
 
 

@@ -8,12 +8,12 @@ later change too. Results are human input and live in ``results.csv``; every ste
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import datetime as dt
 import io
 from pathlib import Path
 
+from scheduler import cells
 from scheduler.audit import AuditLog
 from scheduler.errors import InputError, Problem
 from scheduler.hashing import sha256_file
@@ -111,7 +111,7 @@ def read_results(out_dir: Path) -> dict[str, ResultEntry]:
     if not path.exists():
         return {}
     out = {}
-    for r in csv.DictReader(open(path, encoding="utf-8-sig")):
+    for r in cells.dict_reader(open(path, encoding="utf-8-sig")):
         pub = dt.date.fromisoformat(r["published_on"]) if r.get("published_on") else None
         out[r["visit_id"]] = ResultEntry(r["visit_id"], r["category"], r.get("note", ""), pub)
     return out
@@ -119,7 +119,7 @@ def read_results(out_dir: Path) -> dict[str, ResultEntry]:
 
 def _write_results(out_dir: Path, results: dict[str, ResultEntry]) -> None:
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    w = cells.writer(buf, lineterminator="\n")
     w.writerow(RESULT_COLUMNS)
     for k in sorted(results):
         e = results[k]
@@ -130,7 +130,7 @@ def _write_results(out_dir: Path, results: dict[str, ResultEntry]) -> None:
 
 
 def visit_dates(out_dir: Path) -> dict[str, dt.date]:
-    rows = csv.DictReader(open(Path(out_dir) / "visits.csv", encoding="utf-8"))
+    rows = cells.dict_reader(open(Path(out_dir) / "visits.csv", encoding="utf-8"))
     return {r["visit_id"]: dt.date.fromisoformat(r["date"]) for r in rows}
 
 
@@ -166,7 +166,7 @@ def publish_results(out_dir: Path, on: dt.date, visit_ids: list[str] | None = No
     _write_results(out_dir, results)
     manifest = read_manifest(out_dir)
     frame = _published_frame(out_dir, results)
-    data = frame.to_csv(index=False, lineterminator="\n")
+    data = cells.neutral_frame(frame).to_csv(index=False, lineterminator="\n")
     (Path(out_dir) / RESULTS_PUBLICATION).write_text(data, encoding="utf-8-sig")
     audit_log(out_dir).append(
         "publication",
@@ -180,7 +180,9 @@ def publish_results(out_dir: Path, on: dt.date, visit_ids: list[str] | None = No
 def _published_frame(out_dir: Path, results: dict[str, ResultEntry]):
     import pandas as pd
 
-    pub = pd.read_csv(Path(out_dir) / "publication.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    pub = cells.undo_frame(
+        pd.read_csv(Path(out_dir) / "publication.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    )
     done = {k: e for k, e in results.items() if e.published_on}
     pub = pub[pub["visit_id"].isin(done)].copy()
     pub["result"] = [done[v].category for v in pub["visit_id"]]

@@ -79,7 +79,7 @@ def test_agencies_load_user_add_disable_password(database_url, tmp_path):  # noq
     again = _user_add(database_url, "zhang", "--role", "auditor", "--agency", "SJ130000", "--password-stdin", password="another long password")
     assert again.returncode == 2 and "exists" in again.stderr
     short = _user_add(database_url, "li", "--role", "auditor", "--agency", "SJ130000", "--password-stdin", password="short")
-    assert short.returncode == 2 and "10 characters" in short.stderr
+    assert short.returncode == 2 and "12 characters" in short.stderr
     unknown = _user_add(database_url, "li", "--role", "leader", "--agency", "XX1", "--password-stdin", password="a good long password")
     assert unknown.returncode == 2 and "'XX1' is not in the agency tree" in unknown.stderr
     assert _users(database_url) == [("zhang", "admin")]

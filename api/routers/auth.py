@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, File, HTTPException, Request, UploadFile, status
 from fastapi import Path as PathParam
 from fastapi.security import OAuth2PasswordRequestForm
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
@@ -21,6 +21,7 @@ from api.agencies import load_tree
 from api.deps import AdminScope, AnyScope, CurrentUser, SessionDep, WriteSessionDep, oauth2, refuse
 from api.models import AgencyRecord, ApiToken, User, utcnow
 from api.security import hash_password, new_token, token_digest, verify_password
+from api.throttle import MIN_PASSWORD, Throttled, password_problem
 from scheduler.errors import InputError, Problem
 
 router = APIRouter(tags=["auth"])
@@ -51,6 +52,7 @@ def errors(*codes: int) -> dict[int | str, dict]:
         404: "no such object",
         409: "the object's state does not allow it",
         422: "invalid input",
+        429: "too many attempts: wait the seconds of Retry-After (recorded)",
     }
     return {c: {"model": Conflict if c == 409 else Message, "description": text[c]} for c in codes}
 
@@ -74,11 +76,17 @@ class UserBase(BaseModel):
 
 
 class UserCreate(UserBase):
-    password: str = Field(min_length=10, max_length=1024, pattern=NO_NUL)
+    password: str = Field(min_length=MIN_PASSWORD, max_length=1024, pattern=NO_NUL)
+
+    @model_validator(mode="after")
+    def _password_rules(self):  # api.throttle.password_problem: the rules for every new password
+        if problem := password_problem(self.password, self.username):
+            raise ValueError(problem)
+        return self
 
 
 class PasswordChange(BaseModel):
-    password: str = Field(min_length=10, max_length=1024, pattern=NO_NUL)
+    password: str = Field(min_length=MIN_PASSWORD, max_length=1024, pattern=NO_NUL)
 
 
 class UserPublic(UserBase):
@@ -117,7 +125,7 @@ class TreeLoad(BaseModel):
 _DUMMY_HASH = hash_password("not a password of anyone")
 
 
-@router.post("/login", response_model=Token, responses=errors(401, 422))
+@router.post("/login", response_model=Token, responses=errors(401, 422, 429), dependencies=[Throttled("login")])
 def login(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep) -> Token:
     """Exchange a username and password for a bearer token (valid ``token_hours``)."""
     username = form.username
@@ -213,9 +221,10 @@ def disable_user(user_id: UserId, scope: AdminScope, session: WriteSessionDep) -
 @router.post("/users/{user_id}/password", response_model=UserPublic, responses=errors(401, 403, 404, 422))
 def set_password(user_id: UserId, body: PasswordChange, scope: AdminScope, session: WriteSessionDep) -> User:
     """Set a new password for an account of the admin's scope (its tokens are revoked)."""
-    password_hash = hash_password(body.password)
     user = scope.account(session, user_id)
-    user.password_hash = password_hash
+    if problem := password_problem(body.password, user.username):  # the rules for every new password
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, problem)
+    user.password_hash = hash_password(body.password)
     _revoke(session, user)
     audit_store.append(
         session, "note", {"event": "password set", "username": user.username}, scope.username, user.agency_id

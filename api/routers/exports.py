@@ -22,6 +22,7 @@ from api.models import VisitRecord
 from api.routers.draws import DrawId, kind_label
 from api.routers.registries import AUTH, CONFLICT, NOT_FOUND
 from api.routers.visits import _done_draw, _team
+from scheduler.cells import xlsx_row
 
 router = APIRouter(tags=["exports"])
 
@@ -69,12 +70,12 @@ def build_workbook(visits: list[dict], kind: str = "正式抽取") -> bytes:
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(ALL_SHEET)
     _widths(ws, (16, 36, 22, 28, 12, 24, 40))
-    ws.append(ALL_HEADER)
+    ws.append(xlsx_row(ws, ALL_HEADER))
     by_inspector: dict[str, list[dict]] = {}
     names: dict[str, str] = {}
     for v in visits:
         ws.append(
-            (
+            xlsx_row(ws, (
                 v["visit_id"],
                 v["enterprise"],
                 v["credit_code"],
@@ -83,7 +84,7 @@ def build_workbook(visits: list[dict], kind: str = "正式抽取") -> bytes:
                 "、".join(m.name or m.inspector_id for m in v["team"]),
                 "、".join(m.certificate_no for m in v["team"]),
                 kind,
-            )
+            ))
         )
         for m in v["team"]:
             by_inspector.setdefault(m.inspector_id, []).append(v)
@@ -92,10 +93,10 @@ def build_workbook(visits: list[dict], kind: str = "正式抽取") -> bytes:
     for inspector_id in sorted(by_inspector):
         sheet = wb.create_sheet(sheet_name(names[inspector_id], inspector_id, taken))
         _widths(sheet, (12, 16, 36, 22, 10, 28, 24, 40))
-        sheet.append(PERSON_HEADER)
+        sheet.append(xlsx_row(sheet, PERSON_HEADER))
         for v in sorted(by_inspector[inspector_id], key=lambda v: (v["date"], v["visit_id"])):
             sheet.append(
-                (
+                xlsx_row(sheet, (
                     v["date"],
                     v["visit_id"],
                     v["enterprise"],
@@ -105,7 +106,7 @@ def build_workbook(visits: list[dict], kind: str = "正式抽取") -> bytes:
                     "、".join(m.name or m.inspector_id for m in v["team"]),
                     "、".join(m.certificate_no for m in v["team"]),
                     kind,
-                )
+                ))
             )
     buf = io.BytesIO()
     wb.save(buf)

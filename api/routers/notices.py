@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from api.deps import refuse
 from api.models import DrawRecord, VisitRecord
 from api.routers.auth import errors
+from api.throttle import Throttled
 from scheduler.notices import RIGHTS
 
 router = APIRouter(tags=["notices"])
@@ -225,7 +226,7 @@ def notice_of(row: Row) -> NoticePublic:
     )
 
 
-@router.post("/notices/lookup", response_model=NoticePublic, responses=errors(403, 422))
+@router.post("/notices/lookup", response_model=NoticePublic, responses=errors(403, 422, 429), dependencies=[Throttled("notice")])
 async def lookup(body: EnterpriseCodes, request: Request) -> Response:
     """An enterprise reads its own notice: its visit's date, agencies, tasks and items with their
     legal basis, the team's names and certificate numbers, its rights, and the printable page.

@@ -19,11 +19,9 @@ hash at the commitment, the draw and the publication.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
 import io
-import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -51,6 +49,8 @@ from api.models import (
 )
 from api.routers.auth import MAX_ID, NO_NUL, errors
 from api.store import rebuild_result
+from api.uploads import temporary_directory
+from scheduler import cells
 from scheduler.plan import parse_plan
 from scheduler.publication import (
     PENDING_RESULT,
@@ -237,7 +237,7 @@ def _public(row) -> PublicResult:
 def _csv(rows: list[PublicResult]) -> bytes:
     """UTF-8 with a BOM (so Excel shows the Chinese), ``\\n`` line ends."""
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
+    writer = cells.writer(buf, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for r in rows:
         d = r.model_dump()
@@ -259,7 +259,7 @@ DrawId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 
 def _public_rows(session: Session, draw: DrawRecord) -> list[dict]:
     """The draw's publication frame as ``public_rows`` rows (checked for personal data)."""
-    with tempfile.TemporaryDirectory(prefix="publish-") as tmp:
+    with temporary_directory("publish") as tmp:
         result = rebuild_result(session, draw, Path(tmp))
     frame = publication_frame(result)
     try:

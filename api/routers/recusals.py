@@ -10,7 +10,6 @@ re-renders its notice, marks the request approved and appends a ``recusal`` audi
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -26,6 +25,8 @@ from api.models import DrawRecord, RecusalRecord, VisitRecord, utcnow
 from api.routers.auth import MAX_ID, NO_NUL, errors
 from api.routers.notices import EnterpriseCodes, enterprise_visit
 from api.store import rebuild_result
+from api.throttle import Throttled
+from api.uploads import temporary_directory
 from scheduler.notices import render_notice
 from scheduler.recusal import RecusalRequest, replace_inspector
 from scheduler.staffing import build_roster
@@ -126,7 +127,8 @@ def _create(request: Request, visit_pk: int, inspector_id: str, requested_by: st
 
 
 @router.post(
-    "/recusals", response_model=RecusalPublic, status_code=status.HTTP_201_CREATED, responses=errors(403, 409, 422)
+    "/recusals", response_model=RecusalPublic, status_code=status.HTTP_201_CREATED, responses=errors(403, 409, 422, 429),
+    dependencies=[Throttled("recusal")],
 )
 def enterprise_request(body: EnterpriseRecusalCreate, request: Request, session: SessionDep) -> RecusalPublic:
     """The enterprise asks that an inspector of its visit step aside (no account: its codes).
@@ -218,7 +220,7 @@ def decide(recusal_id: Id, body: Decision, request: Request, scope: PlannerScope
     seq = len(approved) + 1
     recused = set(approved)
     req = RecusalRequest(visit.visit_id, rec.inspector_id, rec.requested_by, rec.reason)
-    with tempfile.TemporaryDirectory(prefix="recusal-") as tmp:
+    with temporary_directory("recusal") as tmp:
         result = rebuild_result(session, draw, Path(tmp))
     session.rollback()  # nothing is held while the replacement is drawn
     roster = build_roster(result.plan, result.registry, result.workdays)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
-import tempfile
 import threading
 from collections import OrderedDict
 from dataclasses import replace
@@ -33,6 +32,8 @@ from api.agencies import compare_with_tree
 from api.deps import PlannerScope, ReadScope, SessionDep, WriteSessionDep, not_found
 from api.models import RegistryFile, RegistryRecord
 from api.store import materialise_registry
+from api.throttle import Throttled
+from api.uploads import check_table_files, save_upload, temporary_directory
 from scheduler.errors import InputError, Problem
 from scheduler.importer import TABLES, load_registry
 from scheduler.mapping import MAPPING_FILE
@@ -108,6 +109,7 @@ class BadInput(BaseModel):
 
     detail: str | list[dict[str, Any]]
     problems: list[ProblemPublic] = []
+    more_problems: int = Field(0, description="problems beyond the first 1,000, counted only")
 
 
 AUTH = {
@@ -116,6 +118,10 @@ AUTH = {
 }
 NOT_FOUND = {404: {"model": Message, "description": "no such id"}}
 BAD_INPUT = {422: {"model": BadInput, "description": "bad input: every problem, with file, row and column"}}
+LIMITS = {
+    413: {"model": Message, "description": "the request is larger than RANDINSPECT_MAX_REQUEST_BYTES"},
+    429: {"model": Message, "description": "too many uploads: wait the seconds of Retry-After (recorded)"},
+}
 CONFLICT = {409: {"model": Message, "description": "the request conflicts with the resource's state"}}
 
 
@@ -158,7 +164,7 @@ def registry_lookup(request_or_app, session: Session, registry_id: int) -> Regis
         if registry_id in cache:
             cache.move_to_end(registry_id)
             return cache[registry_id]
-    with tempfile.TemporaryDirectory(prefix="randinspect-registry-") as tmp:
+    with temporary_directory("registry") as tmp:
         folder = materialise_registry(session, registry_id, Path(tmp) / "registry")
         registry = load_registry(folder)
     remember_registry(request_or_app, registry_id, registry)
@@ -264,8 +270,9 @@ def _summary(registry: Registry) -> dict[str, Any]:
     "/registries",
     response_model=RegistryPublic,
     status_code=status.HTTP_201_CREATED,
-    responses={**AUTH, **BAD_INPUT},
+    responses={**AUTH, **BAD_INPUT, **LIMITS},
     summary="Upload a registry (validated, stored byte for byte)",
+    dependencies=[Throttled("upload")],
 )
 def upload_registry(
     request: Request,
@@ -283,29 +290,26 @@ def upload_registry(
 ) -> RegistryPublic:
     problems: list[Problem] = []
     seen: set[str] = set()
-    contents: dict[str, bytes] = {}
-    for upload in files:
-        filename = _upload_name(upload.filename, problems, seen)
-        if filename is not None:
-            contents[filename] = upload.file.read()
+    names = [(_upload_name(upload.filename, problems, seen), upload) for upload in files]
     if problems:
         raise InputError(problems)
-    with tempfile.TemporaryDirectory(prefix="randinspect-upload-") as tmp:
+    with temporary_directory("upload") as tmp:
         folder = Path(tmp) / "registry"
         folder.mkdir()
-        for filename, data in contents.items():
-            (folder / filename).write_bytes(data)
+        for filename, upload in names:
+            save_upload(upload.file, folder / filename)  # in blocks, never whole in memory
+        check_table_files(folder, request.app.state.settings)  # limits: 422 before parsing
         registry = load_registry(folder)  # InputError → 422 with every problem (api.main)
         # Scope comes from the tree: a registry whose agencies disagree with it is refused.
         disagree = compare_with_tree(session, registry.agencies, registry.files["agencies"])
         if disagree:
             session.rollback()
             raise InputError(disagree)
-    summary = _summary(registry)
-    stored = [
-        RegistryFile(filename=f, sha256=hashlib.sha256(d).hexdigest(), content=d)
-        for f, d in sorted(contents.items())
-    ]
+        summary = _summary(registry)
+        stored = []
+        for filename, _upload in sorted(names, key=lambda pair: pair[0]):
+            data = (folder / filename).read_bytes()
+            stored.append(RegistryFile(filename=filename, sha256=hashlib.sha256(data).hexdigest(), content=data))
     user = scope.user
     reg = RegistryRecord(name=name, created_by=user.username, agency_id=user.agency_id, summary=summary, files=stored)
     session.add(reg)

@@ -4,7 +4,6 @@ published, and the list of results not published within 20 working days of the v
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -18,6 +17,7 @@ from api import audit_store
 from api.deps import PlannerScope, ReadScope, SessionDep, WriteSessionDep, not_found, today
 from api.models import DrawRecord, PlanRecord, RegistryFile, ResultRecord, VisitRecord, utcnow
 from api.routers.auth import MAX_ID, NO_NUL, errors
+from api.uploads import temporary_directory
 from scheduler.results import CATEGORIES, ResultEntry, check_category, overdue
 from scheduler.workdays import WorkCalendar, load_calendar
 
@@ -127,7 +127,7 @@ def draw_calendar(session: Session, draw: DrawRecord) -> WorkCalendar:
     )
     if content is None:
         return WorkCalendar()
-    with tempfile.TemporaryDirectory(prefix="calendar-") as tmp:
+    with temporary_directory("calendar") as tmp:
         path = Path(tmp) / "calendar.csv"
         path.write_bytes(content)
         return load_calendar(path)

@@ -8,7 +8,7 @@ calls the JSON API with the bearer token kept in ``sessionStorage``.
   requests and decisions, results per visit, publication and the Excel export.
 * ``/planner/draws/{id}/report``: the stored report itself, for planners and auditors only. An
   iframe cannot send a bearer header, so the token comes from an HttpOnly cookie that the page
-  sets at sign-in (``POST /planner/session`` with the bearer header), or from ``?token=``.
+  sets at sign-in (``POST /planner/session`` with the bearer header); never from the URL.
 * ``POST /planner/plan-file``: a plan file (YAML or JSON) read into JSON, for the form's
   "load from plan file" helper (the browser has no YAML parser).
 """
@@ -26,6 +26,7 @@ from sqlalchemy import select
 
 from api.agencies import below
 from api.deps import PlannerScope, ReadScope, Scope, SessionDep, refuse
+from api.headers import report_policy
 from api.models import ApiToken, ResultRecord, VisitRecord, utcnow
 from api.security import token_digest
 from api.web import render
@@ -97,17 +98,13 @@ def _check_token(request: Request, session, token: str | None) -> Scope:
 @router.get("/planner/draws/{draw_id}/report", response_class=HTMLResponse)
 def draw_report(request: Request, draw_id: DrawId, session: SessionDep) -> Response:
     """The draw's stored ``report.html`` (plotly embedded, offline): planners and auditors only."""
-    token = request.query_params.get("token") or request.cookies.get(COOKIE)
+    token = request.cookies.get(COOKIE)  # the HttpOnly cookie alone: never a token in a URL
     draw = _check_token(request, session, token).draw(session, draw_id)
     if draw.status != "done" or not draw.report_html:
         raise HTTPException(status.HTTP_409_CONFLICT, f"draw {draw_id} has no report (it is {draw.status})")
     return HTMLResponse(
         draw.report_html,
-        headers={
-            "Cache-Control": "private, no-store",
-            "X-Frame-Options": "SAMEORIGIN",
-            "Referrer-Policy": "no-referrer",
-        },
+        headers={"Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer", **report_policy(draw.report_html)},
     )
 
 

@@ -241,11 +241,15 @@ def insert_finished_draw(
 
 
 def refusals(app) -> list[tuple[int, str, str, str]]:
-    """(status, method, path, reason) of every recorded refusal, oldest first."""
+    """(status, method, path, reason) of every recorded refusal, by the time of the last one of
+    its row; a row counts its refusals (aggregated per status, route, client and window), so it
+    appears ``count`` times."""
     from api.models import Refusal
 
     with app.state.read_sessions() as s:
-        return [(r.status, r.method, r.path, r.reason) for r in s.scalars(select(Refusal).order_by(Refusal.id))]
+        rows = s.scalars(select(Refusal)).all()
+    rows.sort(key=lambda r: (r.last_at or r.at, r.id))
+    return [(r.status, r.method, r.path, r.reason) for r in rows for _ in range(r.count)]
 
 
 def personal_tokens(registry) -> tuple[set[str], set[str]]:

@@ -22,6 +22,7 @@ import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
+from api.web.planner import COOKIE
 from tests.web.conftest import AUDITOR, LEADER, PLANNER, api_token, run_server
 from tests.web.seed import published_draw  # noqa: F401  (the session fixture)
 
@@ -240,12 +241,13 @@ def test_planner_flow_from_upload_to_published_plan(own_server, page, browser, r
     expect(frame.locator("#chart-visits-map .main-svg").first).to_be_attached()
     expect(frame.locator("#chart-visits-map .scatterlayer .trace").first).to_be_attached()
     assert frame.locator(".main-svg").count() >= 7
-    token_only = httpx.get(
-        f"{base}/planner/draws/{draw_id}/report?token={planner['Authorization'].split()[1]}", timeout=30
-    )
-    assert token_only.status_code == 200 and "chart-visits-map" in token_only.text
+    raw = planner["Authorization"].split()[1]
+    # never a token in a URL: the report takes the HttpOnly cookie alone
+    assert httpx.get(f"{base}/planner/draws/{draw_id}/report?token={raw}", timeout=30).status_code == 401
+    cookie_only = httpx.get(f"{base}/planner/draws/{draw_id}/report", cookies={COOKIE: raw}, timeout=30)
+    assert cookie_only.status_code == 200 and "chart-visits-map" in cookie_only.text
     auditor = api_token(base, AUDITOR)["Authorization"].split()[1]
-    assert httpx.get(f"{base}/planner/draws/{draw_id}/report?token={auditor}", timeout=30).status_code == 200
+    assert httpx.get(f"{base}/planner/draws/{draw_id}/report", cookies={COOKIE: auditor}, timeout=30).status_code == 200
 
     # Recusal: fill the form from the first visit's first inspector, record it, approve it.
     first = page.locator("#visits tbody tr").first

@@ -1,2 +1,2 @@
-/* The page's language for the scripts (from <html data-lang>), without an inline script. */
-window.LANG = document.documentElement.getAttribute("data-lang") || "zh";
+// The page's language for the other scripts (from <html data-lang>; the CSP allows no inline script).
+window.LANG = document.documentElement.dataset.lang || "zh";
