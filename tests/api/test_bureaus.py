@@ -61,6 +61,7 @@ TABLE: dict[tuple[str, str], tuple[str, ...] | str] = {
     ("GET", "/api/public/results"): PUBLIC,
     ("GET", "/api/public/results.csv"): PUBLIC,
     ("GET", "/api/public/draws"): PUBLIC,
+    ("GET", "/api/public/draws/{draw_id}/results_gsxt.{fmt}"): PUBLIC,  # published draws only (404 before)
     ("POST", "/api/notices/lookup"): PUBLIC,
     ("GET", "/api/audit"): READ,
     ("GET", "/api/audit/verify"): READ,
