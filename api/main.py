@@ -31,6 +31,7 @@ from api.routers import (
     visits,
 )
 from api.settings import Settings, get_settings
+from api.throttle import prune_counts
 from api.uploads import BodyLimit, release_memory, use_work_dir
 from scheduler.errors import InfeasibleError, InputError
 
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         from api.jobs import recover_interrupted_draws
 
         with use_work_dir(settings):  # temporary files in DATA_DIR/tmp; dead processes' removed
+            prune_counts(app)
             recover_interrupted_draws(app)
             yield
             app.state.jobs.shutdown(wait=True)
@@ -127,7 +129,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from api.web import router as pages
 
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
-    app.add_middleware(SecurityHeaders)  # outermost: on every response, 413 included
+    build = app.build_middleware_stack  # the headers outside everything, Starlette's 500 included
+    app.build_middleware_stack = lambda: SecurityHeaders(build())
     install_log_filter()
     if settings.docs:
         docs_routes(app)

@@ -33,7 +33,7 @@ from typing import Any
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from api.models import ApiToken, Refusal, ThrottleCount, User, utcnow
@@ -112,6 +112,16 @@ def record_refusal(request: Request, code: int, reason: str, who: str = "") -> N
         },
         {"path": clean(str(request.url.path), 500), "who": clean(who, 64), "reason": clean(reason, 255), "last_at": now},
     )
+
+
+def prune_counts(app, keep_days: int = 1) -> int:
+    """Remove the throttle counts of windows older than ``keep_days`` (at start-up): they no longer
+    lock anyone. The refusals are a record and are kept."""
+    cutoff = utcnow() - dt.timedelta(days=keep_days)
+    with app.state.write_sessions() as s:
+        n = s.execute(delete(ThrottleCount).where(ThrottleCount.window_start < cutoff)).rowcount
+        s.commit()
+    return n
 
 
 # ---------------------------------------------------------------- the dependency

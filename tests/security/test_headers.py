@@ -157,3 +157,25 @@ def test_headers_table_is_what_the_readme_says():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for name in HEADERS:
         assert name.lower() in readme.lower(), name
+
+
+def test_even_an_unexpected_500_carries_the_headers(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+    from api.migrate import upgrade
+    from api.settings import Settings
+
+    url = f"sqlite:///{tmp_path / 'boom.db'}"
+    upgrade(url)
+    app = create_app(Settings(database_url=url, data_dir=str(tmp_path / "data")))
+
+    def boom():
+        raise RuntimeError("unexpected")
+
+    app.add_api_route("/api/boom", boom)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        r = client.get("/api/boom")
+    assert r.status_code == 500
+    assert_secure(r)
+

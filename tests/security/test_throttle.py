@@ -119,3 +119,16 @@ def test_cli_user_add_applies_the_password_rules(tmp_path, monkeypatch, capsys):
     assert main(["user", "add", "zhang", "--role", "planner", "--password-stdin"]) == 2
     assert "two kinds" in capsys.readouterr().err
     get_settings.cache_clear()
+
+
+def test_old_throttle_windows_pruned_at_start_up(make_service):
+    import datetime as dt
+
+    from api.models import ThrottleCount
+    from api.throttle import prune_counts
+
+    app, _client = make_service()
+    with app.state.write_sessions() as s:
+        s.add(ThrottleCount(kind="login", key="client:x", window_start=dt.datetime(2020, 1, 1), count=5))
+        s.commit()
+    assert prune_counts(app) == 1
