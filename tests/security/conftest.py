@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from api.main import create_app
 from api.migrate import upgrade
 from api.settings import Settings
-from tests.api.conftest import login, make_user
+from tests.api.conftest import load_test_tree, login, make_user
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample_county"
 PASSWORD = "correct horse battery"
@@ -41,6 +41,7 @@ def make_service(tmp_path) -> Iterator:
         upgrade(url)
         settings = Settings(database_url=url, data_dir=str(tmp_path / "data"), **overrides)
         app = create_app(settings)
+        load_test_tree(app)  # accounts belong to agencies of the tree (issue 10)
         client = TestClient(app)
         client.__enter__()
         clients.append(client)

@@ -25,7 +25,7 @@ from api.main import create_app
 from api.settings import Settings
 from scheduler.errors import InputError
 from scheduler.importer import load_registry
-from tests.api.conftest import login, make_user
+from tests.api.conftest import load_test_tree, login, make_user
 
 PG_BIN = sorted(glob.glob("/usr/lib/postgresql/*/bin"))[-1] if glob.glob("/usr/lib/postgresql/*/bin") else None
 
@@ -95,6 +95,7 @@ def test_database_stopped_503_naming_it_and_the_draw_keeps_its_true_cause(privat
 
     monkeypatch.setattr(api.jobs, "run_plan", held_run_plan)
     with TestClient(app) as client:
+        load_test_tree(app)
         make_user(app, "planner1", "planner", "correct horse battery")
         headers = login(client, "planner1", "correct horse battery")
         registry_id, spec = upload_generated(client, headers)

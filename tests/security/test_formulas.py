@@ -14,6 +14,8 @@ import pytest
 
 from scheduler.cells import TRIGGERS, dict_reader, neutral, neutral_frame, undo, undo_frame
 from scheduler.cli import main
+from tests.api.conftest import login, make_user
+from tests.security.conftest import PASSWORD
 
 EVIL = '=HYPERLINK("http://x","y")'
 BEACON = "3 11 17 22 28 31; 9"
@@ -118,11 +120,17 @@ def test_service_export_and_public_csv_neutral(make_service, tmp_path):
             ent[col] = [f'=HYPERLINK("http://x","y{k}")' for k in range(len(ent))]
             data = ent.to_csv(index=False).encode("utf-8")
         files.append(("files", (name, data)))
-    _app, client = make_service()
+    app, client = make_service()
     r = client.post("/api/registries", data={"name": "evil"}, files=files)
     assert r.status_code == 201, r.text
     plan = make_plan(client, {}, r.json()["id"], plan_spec(folder))
-    r = client.post(f"/api/plans/{plan['id']}/draws", json={"seed": "evil-1"})
+    # the official flow (issue 10): only an official draw is ever published
+    make_user(app, "leader1", "leader", PASSWORD)
+    leader = login(client, "leader1", PASSWORD)
+    assert client.post(f"/api/plans/{plan['id']}/approve", headers=leader).status_code == 200
+    r = client.post(f"/api/plans/{plan['id']}/commitment", json={"source": "福彩双色球 2026012期"})
+    assert r.status_code == 201, r.text
+    r = client.post(f"/api/plans/{plan['id']}/draws", json={"beacon": "3 11 17 22 28 31; 9"})
     assert r.status_code == 202, r.text
     draw = wait_for_draw(client, {}, r.json()["id"], timeout=120)
     assert draw["status"] == "done", draw
@@ -132,7 +140,7 @@ def test_service_export_and_public_csv_neutral(make_service, tmp_path):
         sheets = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/worksheets/")]
     assert "=HYPERLINK(" in "".join(sheets)  # the names are there ...
     assert not any("<f>" in s or "<f " in s for s in sheets)  # ... as text, never as formulas
-    assert client.post(f"/api/draws/{draw['id']}/publish").status_code == 200
+    assert client.post(f"/api/draws/{draw['id']}/publish", json={"confirm": True}, headers=leader).status_code == 200
     r = client.get("/api/public/results.csv")
     assert r.status_code == 200
     cells = [c for row in csv.reader(io.StringIO(r.content.decode("utf-8-sig"))) for c in row]

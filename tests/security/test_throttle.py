@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from api.models import Refusal, ThrottleCount
 from api.throttle import password_problem
-from tests.api.conftest import make_user
+from tests.api.conftest import login, make_user
 from tests.api.helpers import insert_finished_draw
 from tests.security.conftest import PASSWORD, sample_files
 
@@ -100,11 +100,13 @@ def test_throttle_can_be_switched_off(make_service):
      ("abababab1212", False), ("Planner1-secret", False), ("correct horse battery", True), ("zhang-2026-Q1", True)],
 )
 def test_password_rules(make_service, password, ok):
-    _app, client = make_service()
+    app, client = make_service()
     assert (password_problem(password, "planner1") is None) == ok
     assert password_problem("Planner1-secret", "Secret") is not None  # the user name, any case
+    make_user(app, "admin1", "admin", PASSWORD)  # admins make accounts (issue 10)
     r = client.post("/api/users", json={"username": "Secret" if "secret" in password else "carol",
-                                        "role": "auditor", "password": password})
+                                        "role": "auditor", "agency_id": "SJ130000", "password": password},
+                    headers=login(client, "admin1", PASSWORD))
     assert (r.status_code == 201) == ok, r.text
 
 
@@ -116,7 +118,7 @@ def test_cli_user_add_applies_the_password_rules(tmp_path, monkeypatch, capsys):
 
     get_settings.cache_clear()
     monkeypatch.setattr("sys.stdin", __import__("io").StringIO("aaaaaaaaaaaa\n"))
-    assert main(["user", "add", "zhang", "--role", "planner", "--password-stdin"]) == 2
+    assert main(["user", "add", "zhang", "--role", "planner", "--agency", "SJ130000", "--password-stdin"]) == 2
     assert "two kinds" in capsys.readouterr().err
     get_settings.cache_clear()
 
