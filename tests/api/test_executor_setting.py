@@ -11,6 +11,7 @@ from api.main import create_app
 from api.migrate import upgrade
 from api.models import DrawRecord
 from api.settings import Settings
+from tests.api.conftest import load_test_tree
 from tests.api.test_registries import bearer, make_plan, upload_generated, wait_for_draw
 
 
@@ -26,6 +27,7 @@ def _draw_outputs(tmp_path, name: str, executor: str) -> dict:
     url = f"sqlite:///{tmp_path / name}.db"
     upgrade(url)
     app = create_app(Settings(database_url=url, executor=executor))
+    load_test_tree(app)
     with TestClient(app) as client:
         headers = bearer(app, "planner1", "planner")
         registry_id, spec = upload_generated(client, headers)
