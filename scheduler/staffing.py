@@ -44,12 +44,19 @@ from scipy.sparse.csgraph import connected_components
 from scheduler.draw import recent_history
 from scheduler.errors import InfeasibleError
 from scheduler.executor import Executor, LocalExecutor, map_packed
-from scheduler.lottery import round_flow
+from scheduler.lottery import round_flow_array
 from scheduler.plan import Plan
 from scheduler.registry import Inspector, Registry
 from scheduler.result import StaffingStats, Visit
 from scheduler.tickets import subseed
-from solver.marginals import MarginalProblem, Marginals, pairs_of, solve_marginals
+from solver.marginals import (
+    MarginalProblem,
+    Marginals,
+    assign_slots,
+    network,
+    rounding_network,
+    solve_marginals,
+)
 from solver.status import SolveStatus
 
 UNIT = 10_000  # one visit = UNIT flow units; probabilities in steps of 1/UNIT
@@ -614,18 +621,22 @@ def _part_problem(
     # q times its candidates, cannot keep its pairs under the cap: those pairs are let go.
     tight = np.zeros(len(visits), dtype=bool)
     tight[slot_visit[sizes * q_units < UNIT]] = True
-    pair_key = np.unique(slot_visit[edge_slot] * (len(inspectors) + 1) + edge_insp)
-    union = np.bincount(pair_key // (len(inspectors) + 1), minlength=len(visits))
     n_slots = np.bincount(slot_visit, minlength=len(visits))
-    tight |= union * q_units < n_slots * UNIT
+    widest = np.zeros(len(visits), dtype=np.int64)
+    np.maximum.at(widest, slot_visit, sizes)
+    maybe = np.flatnonzero(widest * q_units < n_slots * UNIT)  # the union may be too small
+    if len(maybe):
+        e = np.flatnonzero(np.isin(slot_visit[edge_slot], maybe))
+        pair = np.unique(slot_visit[edge_slot[e]] * (len(inspectors) + 1) + edge_insp[e])
+        union = np.bincount(pair // (len(inspectors) + 1), minlength=len(visits))
+        tight[maybe] |= union[maybe] * q_units < n_slots[maybe] * UNIT
     problem = MarginalProblem(
         n_inspectors=len(inspectors),
         n_slots=len(slots),
         slot_visit=slot_visit,
         edge_inspector=edge_insp,
         edge_slot=edge_slot,
-        edge_cap=np.full(total, UNIT, dtype=np.int64),
-        pair_cap=np.zeros(0, dtype=np.int64),
+        visit_cap=np.where(tight, UNIT, q_units),
         caps=roster.cap[inspectors],
         unit=UNIT,
         segment=SEGMENT,
@@ -639,11 +650,10 @@ def solve_part(
 ) -> tuple[MarginalProblem, Marginals]:
     """Marginals of one part: every pair under the cap if the part allows it, else (second
     pass) with the cap let go where it must be, so a diagnosis can say how far it fell short."""
-    _, p_visit, _ = pairs_of(problem)
     result = solved = problem
     for keep_cap in (True, False):
-        pair_cap = np.where(tight_visit[p_visit] | (not keep_cap), UNIT, q_units)
-        solved = dataclasses.replace(problem, pair_cap=pair_cap)
+        visit_cap = np.where(tight_visit | (not keep_cap), UNIT, q_units)
+        solved = dataclasses.replace(problem, visit_cap=visit_cap)
         result = solve_marginals(solved, measure_shortfall=not keep_cap)
         if result.status.ok:
             break
@@ -678,39 +688,46 @@ class Lottery:
         n_i = len(self.roster.inspectors)
         ei = [p.inspectors[p.problem.edge_inspector] for p in self.parts]
         es = [p.slots[p.problem.edge_slot] for p in self.parts]
-        ef = [p.marginals.edge_flow for p in self.parts]
         edge_insp = np.concatenate(ei) if ei else np.zeros(0, np.int64)
         edge_slot = np.concatenate(es) if es else np.zeros(0, np.int64)
-        edge_flow = np.concatenate(ef) if ef else np.zeros(0, np.int64)
         order = np.lexsort((edge_insp, edge_slot))
-        edge_insp, edge_slot, edge_flow = edge_insp[order], edge_slot[order], edge_flow[order]
+        n_key = max(n_i, 1)
+        keys, flows = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+        visit_cap = np.zeros(len(self.elig.visit_ptr) - 1, dtype=np.int64)
+        load = np.zeros(n_i, dtype=np.int64)
+        for p in self.parts:
+            m = p.marginals
+            keys.append(p.visits[m.pair_visit] * n_key + p.inspectors[m.pair_inspector])
+            visit_cap[p.visits] = p.problem.visit_cap
+            flows.append(m.pair_flow)
+            load[p.inspectors] += m.load
+        key = np.concatenate(keys)
+        by_key = np.argsort(key, kind="stable")
         problem = MarginalProblem(
             n_inspectors=n_i,
             n_slots=self.elig.n_slots,
             slot_visit=self.elig.slot_visit,
-            edge_inspector=edge_insp,
-            edge_slot=edge_slot,
-            edge_cap=np.full(len(edge_insp), UNIT, dtype=np.int64),
-            pair_cap=np.zeros(0, dtype=np.int64),
+            edge_inspector=edge_insp[order],
+            edge_slot=edge_slot[order],
+            visit_cap=visit_cap,
             caps=self.roster.cap,
             unit=UNIT,
             segment=SEGMENT,
         )
-        p_insp, p_visit, edge_pair = pairs_of(problem)
-        nv = int(self.elig.slot_visit.max(initial=0)) + 1
-        key = p_insp * nv + p_visit
-        pair_cap = np.zeros(len(key), dtype=np.int64)
-        for p in self.parts:
-            pi, pv, _ = pairs_of(p.problem)
-            k = p.inspectors[pi] * nv + p.visits[pv]
-            pair_cap[np.searchsorted(key, k)] = p.problem.pair_cap
-        problem = dataclasses.replace(problem, pair_cap=pair_cap)
-        load = np.zeros(n_i, dtype=np.int64)
-        for p in self.parts:
-            load[p.inspectors] += p.marginals.load
-        pair_flow = np.bincount(edge_pair, weights=edge_flow, minlength=len(key)).astype(np.int64)
         total = sum(p.marginals.total_flow for p in self.parts)
-        return problem, Marginals(SolveStatus.OPTIMAL, edge_flow, p_insp, p_visit, pair_flow, load, total)
+        empty = np.zeros(0, np.int64)
+        key = key[by_key]
+        marginals = Marginals(
+            SolveStatus.OPTIMAL,
+            key % n_key,
+            key // n_key,
+            np.concatenate(flows)[by_key],
+            load,
+            total,
+            empty,
+            empty,
+        )
+        return problem, marginals
 
     @property
     def problem(self) -> MarginalProblem:
@@ -756,8 +773,20 @@ def build_lottery(
 ) -> Lottery:
     """Eligibility, parts and marginal probabilities (no randomness: the seed is not used).
     The parts' flows are solved on ``executor`` (default: in this process)."""
-    ex = executor or LocalExecutor()
     elig = eligibility(plan, registry, visits, roster)
+    return solve_lottery(plan, registry, visits, roster, elig, executor)
+
+
+def solve_lottery(
+    plan: Plan,
+    registry: Registry,
+    visits: list[Visit],
+    roster: Roster,
+    elig: Eligibility,
+    executor: Executor | None = None,
+) -> Lottery:
+    """Parts and marginal probabilities from the eligibility (no randomness)."""
+    ex = executor or LocalExecutor()
     if (elig.slot_sizes() == 0).any():
         raise InfeasibleError(diagnose(plan, registry, visits, roster, elig, 0.0))
     q = plan.policy.pair_probability_cap
@@ -785,46 +814,15 @@ def build_lottery(
 
 
 def round_part(problem: MarginalProblem, result: Marginals, key: str) -> np.ndarray:
-    """Round one part's marginals to one assignment with the hash stream ``key``: which of the
-    part's (inspector, slot) edges are chosen."""
-    p_insp, p_visit, edge_pair = pairs_of(problem)
-    multi = np.bincount(edge_pair, minlength=len(p_insp)) > 1
-    n_i = problem.n_inspectors
-    insp0, slot0 = 1, 1 + n_i
-    pair0 = slot0 + problem.n_slots
-    pair_node = np.full(len(p_insp), -1, dtype=np.int64)
-    pair_node[multi] = pair0 + np.arange(int(multi.sum()))
-    single = ~multi[edge_pair]
-    e_single = np.flatnonzero(single)
-    m_idx = np.flatnonzero(multi)
-    e_multi = np.flatnonzero(~single)
-    # source -> inspector; inspector -> slot (single); inspector -> pair; pair -> slot.
-    tails = np.concatenate(
-        [
-            np.zeros(n_i, np.int64),
-            insp0 + problem.edge_inspector[e_single],
-            insp0 + p_insp[m_idx],
-            pair_node[edge_pair[e_multi]],
-        ]
-    )
-    heads = np.concatenate(
-        [
-            insp0 + np.arange(n_i),
-            slot0 + problem.edge_slot[e_single],
-            pair_node[m_idx],
-            slot0 + problem.edge_slot[e_multi],
-        ]
-    )
-    values = np.concatenate(
-        [result.load, result.edge_flow[e_single], result.pair_flow[m_idx], result.edge_flow[e_multi]]
-    )
-    rounded = np.asarray(round_flow(tails, heads, values, UNIT, key))
-    first_edge = n_i
-    second_edge = n_i + len(e_single) + len(m_idx)
-    chosen = np.zeros(len(problem.edge_inspector), dtype=bool)
-    chosen[e_single] = rounded[first_edge : first_edge + len(e_single)] == UNIT
-    chosen[e_multi] = rounded[second_edge:] == UNIT
-    return chosen
+    """Round one part's marginals to one assignment with the hash stream ``key``: per slot of
+    the part, the inspector (part-local index) that fills it."""
+    net = network(problem)
+    tails, heads, values = rounding_network(problem, net, result)
+    rounded = round_flow_array(tails, heads, values, UNIT, key)
+    n_i, n_p = problem.n_inspectors, len(net.pair_inspector)
+    pair_on = rounded[n_i : n_i + n_p] == UNIT
+    via_on = rounded[n_i + n_p : n_i + n_p + len(net.via)] == UNIT
+    return assign_slots(problem, net, pair_on, via_on)
 
 
 def draw_teams(
@@ -841,8 +839,8 @@ def draw_teams(
         *_packing(parts, ex),
     )
     team_of_slot = np.full(elig.n_slots, -1, dtype=np.int64)
-    for p, chosen in zip(parts, rounded, strict=True):
-        team_of_slot[p.slots[p.problem.edge_slot[chosen]]] = p.inspectors[p.problem.edge_inspector[chosen]]
+    for p, slot_insp in zip(parts, rounded, strict=True):
+        team_of_slot[p.slots] = np.where(slot_insp >= 0, p.inspectors[np.maximum(slot_insp, 0)], -1)
     if (team_of_slot < 0).any():
         raise AssertionError("lottery left a slot empty")
     ids = [ins.inspector_id for ins in roster.inspectors]
