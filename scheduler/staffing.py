@@ -33,7 +33,7 @@ import bisect
 import dataclasses
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -473,10 +473,75 @@ def _describe_slot(specialty: str | None, department: str | None) -> str:
     return f"{what} of department {department}" if department else what
 
 
-def diagnose(
-    plan: Plan, registry: Registry, visits: list[Visit], roster: Roster, elig: Eligibility, routed: float
+def window_capacity(roster: Roster, start: dt.date, end: dt.date) -> np.ndarray:
+    """Per inspector, the visits they can make between ``start`` and ``end``: their quarterly
+    capacity, and no more than the daily cap times their available working days there."""
+    lo, hi = roster.day_range(start, end)
+    days = roster.cumulative[:, hi] - roster.cumulative[:, lo]
+    return np.minimum(roster.cap, roster.daily_cap * days)
+
+
+def count_shortages(
+    plan: Plan, visits: list[Visit], roster: Roster, elig: Eligibility, share: np.ndarray | None = None
 ) -> list[str]:
-    """Say which task, which rule and the numbers that make staffing impossible."""
+    """Shortages that counting alone shows, before any flow: per task and kind of place
+    (department and specialty, e.g. the lead's specialty place, the joining department's),
+    and per task over all its places, the places to fill against the capacity, within the
+    task's window, of every inspector eligible for any of them (Hall's condition on one side
+    of the network: if it fails, no assignment exists). ``share``, when given, bounds each
+    inspector's capacity per task (a shared inspector's split, see :func:`split_shared`).
+    Each reason names the task, the rule and the numbers."""
+    if elig.n_slots == 0:
+        return []
+    task_ids = sorted({t for v in visits for t in v.task_ids})
+    t_num = {t: k for k, t in enumerate(task_ids)}
+    kinds: dict[tuple, int] = {}
+    slot_task = np.array([t_num[visits[int(v)].task_ids[0]] for v in elig.slot_visit.tolist()], dtype=np.int64)
+    slot_kind = np.empty(elig.n_slots, dtype=np.int64)
+    for k, (t, d, sp) in enumerate(zip(slot_task.tolist(), elig.slot_department, elig.slot_specialty, strict=True)):
+        slot_kind[k] = kinds.setdefault((t, d, sp), len(kinds))
+    groups = list(kinds) + [(t, "*", None) for t in range(len(task_ids))]
+    slot_groups = [slot_kind, len(kinds) + slot_task]
+    n_i = len(roster.inspectors)
+    sizes = elig.slot_sizes()
+    reasons: list[str] = []
+    for g_of_slot in slot_groups:
+        n_g = int(g_of_slot.max()) + 1
+        places = np.bincount(g_of_slot, minlength=n_g)
+        covered = np.zeros((n_g, n_i), dtype=bool)
+        covered[np.repeat(g_of_slot, sizes), elig.cand] = True
+        for g in np.flatnonzero(places).tolist():
+            t, dept, spec = groups[g]
+            task = plan.task(task_ids[t])
+            pool = np.flatnonzero(covered[g])
+            cap = window_capacity(roster, task.window_start, task.window_end)[pool]
+            if share is not None:
+                cap = np.minimum(cap, share[t, pool])
+            capacity = int(cap.sum())
+            if places[g] <= capacity:
+                continue
+            what = "team places" if dept == "*" else _describe_slot(spec, dept)
+            need = f"{places[g]} visits need {what}" if dept != "*" else f"{places[g]} {what} to fill"
+            reasons.append(
+                f"{task.task_id}: {need} between {task.window_start} and {task.window_end}; "
+                f"{len(pool)} {'is' if len(pool) == 1 else 'are'} eligible after conflicts and leave, "
+                f"capacity {capacity}"
+            )
+    return reasons
+
+
+def diagnose(
+    plan: Plan,
+    registry: Registry,
+    visits: list[Visit],
+    roster: Roster,
+    elig: Eligibility,
+    failing: Sequence[tuple[str, int, float, list[str]]] = (),
+) -> list[str]:
+    """Say which task, which rule and the numbers that make staffing impossible: places no
+    one may fill; then what counting shows (:func:`count_shortages`); else, per part whose
+    flow failed (``failing``: its first visit, places, how many the caps let it fill, its
+    tasks), the shortfall of that part alone."""
     reasons: list[str] = []
     sizes = elig.slot_sizes()
     empty: dict[tuple, list[int]] = defaultdict(list)
@@ -501,27 +566,14 @@ def diagnose(
         )
     if reasons:
         return reasons
-    # Aggregate demand per (task, department, specialty) against the eligible pool's capacity.
-    groups: dict[tuple, list[int]] = defaultdict(list)
-    for k in range(elig.n_slots):
-        groups[
-            (visits[elig.slot_visit[k]].task_ids[0], elig.slot_department[k], elig.slot_specialty[k])
-        ].append(k)
-    for (tid, dept, spec), members in sorted(groups.items(), key=lambda kv: str(kv[0])):
-        pool = np.unique(np.concatenate([elig.candidates(k) for k in members]))
-        capacity = int(roster.cap[pool].sum())
-        if len(members) > capacity:
-            task = plan.task(tid)
-            reasons.append(
-                f"{tid}: {len(members)} visits need {_describe_slot(spec, dept)} between "
-                f"{task.window_start} and {task.window_end}; {len(pool)} "
-                f"{'is' if len(pool) == 1 else 'are'} eligible after conflicts and leave, capacity {capacity}"
-            )
-    need = elig.n_slots
-    if not reasons:
+    reasons = count_shortages(plan, visits, roster, elig)
+    if reasons:
+        return reasons
+    for label, places, fits, task_ids in failing:
         reasons.append(
-            f"staffing: {need} team places to fill (team_size {plan.policy.team_size}), but the quarterly "
-            f"and daily caps allow at most {routed:.1f} of them to be filled"
+            f"{'/'.join(task_ids)}: {places} team places to fill by the inspectors the visits from "
+            f"{label} share (team_size {plan.policy.team_size}), but the quarterly and daily caps allow "
+            f"at most {fits:.1f} of them to be filled"
         )
     return reasons
 
@@ -788,7 +840,10 @@ def solve_lottery(
     """Parts and marginal probabilities from the eligibility (no randomness)."""
     ex = executor or LocalExecutor()
     if (elig.slot_sizes() == 0).any():
-        raise InfeasibleError(diagnose(plan, registry, visits, roster, elig, 0.0))
+        raise InfeasibleError(diagnose(plan, registry, visits, roster, elig))
+    shortages = count_shortages(plan, visits, roster, elig)
+    if shortages:  # counting shows it: no flow is built
+        raise InfeasibleError(shortages)
     q = plan.policy.pair_probability_cap
     q_units = int(q * UNIT)
     parts: list[Part] = []
@@ -798,18 +853,15 @@ def solve_lottery(
     solved = map_packed(
         ex, solve_part, [(p.problem, p.tight_visit, q_units) for p in parts], *_packing(parts, ex)
     )
-    routed = 0.0  # team places the caps let the parts fill (for the diagnosis)
-    ok = True
+    failing = []
     for part, (problem, marginals) in zip(parts, solved, strict=True):
         part.problem = problem
         part.marginals = marginals
         if not marginals.status.ok:
-            ok = False
-            routed += marginals.total_flow / UNIT
-        else:
-            routed += problem.n_slots
-    if not ok:
-        raise InfeasibleError(diagnose(plan, registry, visits, roster, elig, routed))
+            tasks = sorted({t for v in part.visits.tolist() for t in visits[v].task_ids})
+            failing.append((part.label, problem.n_slots, marginals.total_flow / UNIT, tasks))
+    if failing:
+        raise InfeasibleError(diagnose(plan, registry, visits, roster, elig, failing))
     return Lottery(parts, elig, visits, roster, q)
 
 
