@@ -56,6 +56,7 @@ from solver.marginals import (
     network,
     rounding_network,
     solve_marginals,
+    split_capacity,
 )
 from solver.status import SolveStatus
 
@@ -64,6 +65,10 @@ SEGMENT = UNIT // 4  # load-balancing cost steps of a quarter visit
 # Each slot's probability is spread over its candidates: up to SPREAD / |candidates| per
 # candidate at no cost, more at a small cost that never outweighs load balance.
 SPREAD = 2
+# A pool with more candidate edges than this that spans several regions (a province or city
+# task staffed ``local``) is solved region by region, its shared inspectors' capacity split
+# first (see find_parts, split_shared): one flow of that size takes minutes and gigabytes.
+SPLIT_ABOVE = 1_000_000
 
 
 @dataclass
@@ -473,6 +478,17 @@ def _describe_slot(specialty: str | None, department: str | None) -> str:
     return f"{what} of department {department}" if department else what
 
 
+def visit_regions(registry: Registry, visits: list[Visit]) -> np.ndarray:
+    """Per visit, a number for the region (county code) its enterprise is registered in."""
+    rows = registry.enterprise_rows([v.credit_code for v in visits])
+    codes = (
+        registry.enterprises["region_code"].iloc[rows].astype(str).to_numpy()
+        if len(rows)
+        else np.zeros(0, str)
+    )
+    return np.unique(codes, return_inverse=True)[1].astype(np.int64) if len(codes) else np.zeros(0, np.int64)
+
+
 def window_capacity(roster: Roster, start: dt.date, end: dt.date) -> np.ndarray:
     """Per inspector, the visits they can make between ``start`` and ``end``: their quarterly
     capacity, and no more than the daily cap times their available working days there."""
@@ -496,9 +512,13 @@ def count_shortages(
     task_ids = sorted({t for v in visits for t in v.task_ids})
     t_num = {t: k for k, t in enumerate(task_ids)}
     kinds: dict[tuple, int] = {}
-    slot_task = np.array([t_num[visits[int(v)].task_ids[0]] for v in elig.slot_visit.tolist()], dtype=np.int64)
+    slot_task = np.array(
+        [t_num[visits[int(v)].task_ids[0]] for v in elig.slot_visit.tolist()], dtype=np.int64
+    )
     slot_kind = np.empty(elig.n_slots, dtype=np.int64)
-    for k, (t, d, sp) in enumerate(zip(slot_task.tolist(), elig.slot_department, elig.slot_specialty, strict=True)):
+    for k, (t, d, sp) in enumerate(
+        zip(slot_task.tolist(), elig.slot_department, elig.slot_specialty, strict=True)
+    ):
         slot_kind[k] = kinds.setdefault((t, d, sp), len(kinds))
     groups = list(kinds) + [(t, "*", None) for t in range(len(task_ids))]
     slot_groups = [slot_kind, len(kinds) + slot_task]
@@ -627,32 +647,164 @@ def visit_components(
     return rank[visit_label]
 
 
-def find_parts(elig: Eligibility, n_inspectors: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """(visits, slots, inspectors) of each connected component, ordered by first visit."""
+def _slot_edges(elig: Eligibility, slots: np.ndarray) -> np.ndarray:
+    """Indices into ``elig.cand`` of the given slots' candidates, slot after slot."""
+    sizes = elig.slot_sizes()[slots]
+    starts = elig.slot_ptr[slots]
+    offsets = np.zeros(len(slots), dtype=np.int64)
+    offsets[1:] = np.cumsum(sizes[:-1])
+    return np.repeat(starts - offsets, sizes) + np.arange(int(sizes.sum()))
+
+
+def find_parts(
+    elig: Eligibility,
+    n_inspectors: int,
+    visit_region: np.ndarray | None = None,
+    split_above: int | None = None,
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, bool]]:
+    """(visits, slots, inspectors, split) of each part, ordered by first visit.
+
+    A part is a connected component of the eligibility graph; a component with more than
+    ``split_above`` candidate edges whose visits lie in several regions (a province task
+    staffed ``local``: the province's own staff may go anywhere) is cut into one part per
+    region, ``split`` True: its shared inspectors appear in several parts, and their capacity
+    is divided among them first (:func:`split_shared`)."""
     n_visits = len(elig.visit_ptr) - 1
     sizes = elig.slot_sizes()
     visit_part = visit_components(n_inspectors, elig.cand, np.repeat(elig.slot_visit, sizes), n_visits)
+    n_comp = int(visit_part.max(initial=-1)) + 1
+    split_comp = np.zeros(n_comp, dtype=bool)
+    if visit_region is not None and split_above is not None and n_visits:
+        edges = np.bincount(visit_part[elig.slot_visit], weights=sizes, minlength=n_comp)
+        n_reg = int(visit_region.max()) + 1
+        pairs = np.unique(visit_part * n_reg + visit_region)
+        regions = np.bincount(pairs // n_reg, minlength=n_comp)
+        split_comp = (edges > split_above) & (regions > 1)
+        if split_comp.any():
+            key = visit_part * (n_reg + 1) + np.where(split_comp[visit_part], visit_region + 1, 0)
+            _, label = np.unique(key, return_inverse=True)
+            first = np.full(int(label.max()) + 1, n_visits, dtype=np.int64)
+            np.minimum.at(first, label, np.arange(n_visits))
+            rank = np.argsort(np.argsort(first, kind="stable"), kind="stable")
+            part_split = np.zeros(len(first), dtype=bool)
+            part_split[rank[label]] = split_comp[visit_part]
+            visit_part = rank[label]
+        else:
+            part_split = split_comp
+    else:
+        part_split = split_comp
     n_parts = int(visit_part.max(initial=-1)) + 1
     visit_order = np.argsort(visit_part, kind="stable")
     visit_bounds = np.searchsorted(visit_part[visit_order], np.arange(n_parts + 1))
     slot_part = visit_part[elig.slot_visit]
     slot_order = np.argsort(slot_part, kind="stable")
     slot_bounds = np.searchsorted(slot_part[slot_order], np.arange(n_parts + 1))
-    edge_part = np.repeat(slot_part, sizes)
-    edge_order = np.argsort(edge_part, kind="stable")
-    edge_bounds = np.searchsorted(edge_part[edge_order], np.arange(n_parts + 1))
     out = []
     for p in range(n_parts):
         vs = visit_order[visit_bounds[p] : visit_bounds[p + 1]]
         ss = slot_order[slot_bounds[p] : slot_bounds[p + 1]]
-        ins = np.unique(elig.cand[edge_order[edge_bounds[p] : edge_bounds[p + 1]]]).astype(np.int64)
-        out.append((vs, ss, ins))
+        ins = np.unique(elig.cand[_slot_edges(elig, ss)]).astype(np.int64)
+        out.append((vs, ss, ins, bool(part_split[p])))
     return out
+
+
+def split_shared(
+    plan: Plan,
+    visits: list[Visit],
+    roster: Roster,
+    elig: Eligibility,
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, bool]],
+) -> tuple[list[np.ndarray], list[np.ndarray], list[str]]:
+    """Each part's capacity per inspector (quarterly visits), the shared inspectors' divided
+    among the split parts they are eligible in, and the shortages the split shows.
+
+    Before the lottery and without the seed: a small flow on aggregated demand (per part and
+    kind of place, not per visit) routes every place of the split parts to an inspector of
+    that kind there, loads balanced by convex costs as in the lottery (within capacity; a
+    place counted once per slot, at most each slot an inspector fits). Each inspector's share
+    in a part is what the flow gives it there, plus its unused capacity divided over its
+    parts in proportion to the places it fits there (largest remainder, ties to the earlier
+    part): whole visits, summing to its capacity. With each share, the visits the flow gives
+    the inspector in its other parts (``base``): the part's lottery costs its load from there
+    on, so each part balances loads as if it saw the others."""
+    caps = [roster.cap[ins].astype(np.int64) for _, _, ins, _ in parts]
+    base = [np.zeros(len(ins), dtype=np.int64) for _, _, ins, _ in parts]
+    split = [k for k, p in enumerate(parts) if p[3]]
+    if not split:
+        return caps, base, []
+    kinds: dict[tuple, int] = {}
+    slot_kind = np.array(
+        [
+            kinds.setdefault((d, sp), len(kinds))
+            for d, sp in zip(elig.slot_department, elig.slot_specialty, strict=True)
+        ],
+        dtype=np.int64,
+    )
+    n_k = len(kinds)
+    arc_i, arc_g, arc_n, demand = [], [], [], []
+    for j, k in enumerate(split):
+        _, ss, _, _ = parts[k]
+        e = _slot_edges(elig, ss)
+        sk = np.repeat(slot_kind[ss], elig.slot_sizes()[ss])
+        key = elig.cand[e].astype(np.int64) * n_k + sk
+        uk, n = np.unique(key, return_counts=True)
+        arc_i.append(uk // n_k)
+        arc_g.append(j * n_k + uk % n_k)
+        arc_n.append(n)
+        demand.append(np.bincount(slot_kind[ss], minlength=n_k))
+    arc_i_a, arc_g_a, arc_n_a = np.concatenate(arc_i), np.concatenate(arc_g), np.concatenate(arc_n)
+    group_demand = np.concatenate(demand)
+    insp, local_i = np.unique(arc_i_a, return_inverse=True)
+    result = split_capacity(roster.cap[insp], local_i, arc_g_a, arc_n_a, group_demand)
+    if not result.ok:
+        names = {v: k for k, v in kinds.items()}
+        reasons = []
+        for g in np.flatnonzero(result.routed < group_demand).tolist():
+            k = split[g // n_k]
+            dept, spec = names[g % n_k]
+            vs = parts[k][0]
+            tasks = sorted({t for v in vs.tolist() for t in visits[v].task_ids})
+            pool = arc_i_a[arc_g_a == g]
+            reasons.append(
+                f"{'/'.join(tasks)}: {int(group_demand[g])} visits from {visits[int(vs[0])].visit_id} on (one "
+                f"region) need {_describe_slot(spec, dept)}; {len(pool)} are eligible after conflicts and "
+                f"leave, capacity {int(roster.cap[pool].sum())}, but with the places they are needed for "
+                f"elsewhere at most {int(result.routed[g])} can be filled"
+            )
+        return caps, base, reasons
+    # shares: the flow per (inspector, part), plus unused capacity in proportion to places
+    part_of = arc_g_a // n_k
+    key = local_i * len(split) + part_of
+    uk, inv = np.unique(key, return_inverse=True)
+    got = np.bincount(inv, weights=result.arc_flow, minlength=len(uk)).astype(np.int64)
+    fits = np.bincount(inv, weights=arc_n_a, minlength=len(uk)).astype(np.int64)
+    who = uk // len(split)
+    left = roster.cap[insp][who] - np.bincount(who, weights=got, minlength=len(insp)).astype(np.int64)[who]
+    total_fits = np.bincount(who, weights=fits, minlength=len(insp)).astype(np.int64)[who]
+    exact = left * fits
+    lo = exact // np.maximum(total_fits, 1)
+    rem = exact - lo * np.maximum(total_fits, 1)
+    extra = left - np.bincount(who, weights=lo, minlength=len(insp)).astype(np.int64)[who]
+    order = np.lexsort((uk % len(split), -rem, who))  # per inspector: largest remainder first
+    rank_in = np.arange(len(uk)) - np.searchsorted(who[order], who[order])
+    bonus = np.zeros(len(uk), dtype=np.int64)
+    bonus[order] = (rank_in < extra[order]).astype(np.int64)
+    share = got + lo + bonus
+    elsewhere = np.bincount(who, weights=got, minlength=len(insp)).astype(np.int64)[who] - got
+    for j, k in enumerate(split):
+        sel = np.flatnonzero(uk % len(split) == j)
+        ins = parts[k][2]
+        at = np.searchsorted(ins, insp[who[sel]])
+        caps[k] = np.zeros(len(ins), dtype=np.int64)
+        caps[k][at] = share[sel]
+        base[k] = np.zeros(len(ins), dtype=np.int64)
+        base[k][at] = elsewhere[sel]
+    return caps, base, []
 
 
 def _part_problem(
     elig: Eligibility,
-    roster: Roster,
+    caps: np.ndarray,
     visits: np.ndarray,
     slots: np.ndarray,
     inspectors: np.ndarray,
@@ -689,7 +841,7 @@ def _part_problem(
         edge_inspector=edge_insp,
         edge_slot=edge_slot,
         visit_cap=np.where(tight, UNIT, q_units),
-        caps=roster.cap[inspectors],
+        caps=caps,
         unit=UNIT,
         segment=SEGMENT,
         edge_soft=np.minimum(UNIT, -(-SPREAD * UNIT // sizes[edge_slot])),
@@ -836,8 +988,12 @@ def solve_lottery(
     roster: Roster,
     elig: Eligibility,
     executor: Executor | None = None,
+    split_above: int | None = None,
 ) -> Lottery:
-    """Parts and marginal probabilities from the eligibility (no randomness)."""
+    """Parts and marginal probabilities from the eligibility (no randomness). A pool of more
+    than ``split_above`` candidate edges (default :data:`SPLIT_ABOVE`) spanning several
+    regions is split by region, its shared inspectors' capacity divided first."""
+    split_above = SPLIT_ABOVE if split_above is None else split_above
     ex = executor or LocalExecutor()
     if (elig.slot_sizes() == 0).any():
         raise InfeasibleError(diagnose(plan, registry, visits, roster, elig))
@@ -846,9 +1002,15 @@ def solve_lottery(
         raise InfeasibleError(shortages)
     q = plan.policy.pair_probability_cap
     q_units = int(q * UNIT)
+    found = find_parts(elig, len(roster.inspectors), visit_regions(registry, visits), split_above)
+    part_caps, part_base, shortages = split_shared(plan, visits, roster, elig, found)
+    if shortages:  # the shared inspectors' split shows it: no lottery flow is built
+        raise InfeasibleError(shortages)
     parts: list[Part] = []
-    for vs, ss, ins in find_parts(elig, len(roster.inspectors)):
-        problem, tight = _part_problem(elig, roster, vs, ss, ins, q_units)
+    for (vs, ss, ins, split), caps, base in zip(found, part_caps, part_base, strict=True):
+        problem, tight = _part_problem(elig, caps, vs, ss, ins, q_units)
+        if split:
+            problem = dataclasses.replace(problem, base_load=base)
         parts.append(Part(visits[int(vs[0])].visit_id, vs, ss, ins, problem, tight))
     solved = map_packed(
         ex, solve_part, [(p.problem, p.tight_visit, q_units) for p in parts], *_packing(parts, ex)

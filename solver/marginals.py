@@ -60,6 +60,7 @@ class MarginalProblem:
     edge_soft: np.ndarray | None = None
     spread_penalty: int = 1
     load_weight: int = 16
+    base_load: np.ndarray | None = None  # per inspector, visits planned elsewhere (segments start there)
 
 
 @dataclass(frozen=True)
@@ -238,6 +239,8 @@ def solve_marginals(problem: MarginalProblem, measure_shortfall: bool = True) ->
     seg_cap = np.full(len(seg_insp), seg, dtype=np.int64)
     last = n_seg > 0
     seg_cap[ends[last] - 1] = (total_cap - (n_seg - 1) * seg)[last]
+    if problem.base_load is not None:  # an inspector loaded elsewhere costs from that load on
+        seg_rank = seg_rank + np.repeat(problem.base_load.astype(np.int64) * unit // seg, n_seg)
     arcs(np.zeros(len(seg_insp)), 1 + seg_insp, seg_cap, problem.load_weight * (seg_rank + 1))
     # inspector -> group: a pair's free share, then the rest of its cap at the spread penalty.
     direct = ~net.pair_multi
@@ -382,3 +385,55 @@ def assign_slots(
             elif len(pool) != d:
                 raise AssertionError("a group got a different number of inspectors than its places")
     return slot_insp
+
+
+@dataclass(frozen=True)
+class Split:
+    """A split of capacity over groups of demand: ``arc_flow`` per arc (whole visits),
+    ``routed`` per group (equal to its demand when ``ok``)."""
+
+    ok: bool
+    arc_flow: np.ndarray
+    routed: np.ndarray
+
+
+def split_capacity(
+    caps: np.ndarray,
+    arc_inspector: np.ndarray,
+    arc_group: np.ndarray,
+    arc_cap: np.ndarray,
+    group_demand: np.ndarray,
+    load_weight: int = 1,
+) -> Split:
+    """The small flow that divides inspectors' capacity among groups of demand, in whole
+    visits: source -> inspector (convex cost per visit of load, so loads come out balanced
+    as the full lottery would balance them) -> group (at most ``arc_cap``) -> sink (the
+    group's demand). When the demand cannot all be routed, the flow routes as much as it can
+    (``ok`` False) and ``routed`` says how much reached each group."""
+    caps = np.asarray(caps, dtype=np.int64)
+    n_i, n_g = len(caps), len(group_demand)
+    seg_insp = np.repeat(np.arange(n_i), caps)
+    seg_rank = np.arange(len(seg_insp)) - np.repeat(np.cumsum(caps) - caps, caps)
+    sink = 1 + n_i + n_g
+    tails = np.concatenate([np.zeros(len(seg_insp), np.int64), 1 + arc_inspector, 1 + n_i + np.arange(n_g)])
+    heads = np.concatenate([1 + seg_insp, 1 + n_i + arc_group, np.full(n_g, sink)])
+    cap = np.concatenate([np.ones(len(seg_insp), np.int64), arc_cap, group_demand]).astype(np.int64)
+    cost = np.concatenate([load_weight * (seg_rank + 1), np.zeros(len(arc_group) + n_g, np.int64)]).astype(
+        np.int64
+    )
+    demand = int(np.sum(group_demand))
+    supplies = np.zeros(sink + 1, dtype=np.int64)
+    supplies[0], supplies[sink] = demand, -demand
+    f = min_cost_flow.SimpleMinCostFlow()
+    f.add_arcs_with_capacity_and_unit_cost(tails.astype(np.int32), heads.astype(np.int32), cap, cost)
+    f.set_nodes_supplies(np.arange(sink + 1, dtype=np.int32), supplies)
+    ok = f.solve() == f.OPTIMAL
+    if not ok:
+        f = min_cost_flow.SimpleMinCostFlow()
+        f.add_arcs_with_capacity_and_unit_cost(tails.astype(np.int32), heads.astype(np.int32), cap, cost)
+        f.set_nodes_supplies(np.arange(sink + 1, dtype=np.int32), supplies)
+        f.solve_max_flow_with_min_cost()
+    flows = f.flows(np.arange(f.num_arcs()))
+    arc_flow = flows[len(seg_insp) : len(seg_insp) + len(arc_group)].astype(np.int64)
+    routed = flows[len(seg_insp) + len(arc_group) :].astype(np.int64)
+    return Split(ok, arc_flow, routed)
