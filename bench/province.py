@@ -73,7 +73,13 @@ class Sampler(threading.Thread):
 
 
 def one(
-    registry: Path, plan: Path, seed: str, executor: str, sample: int, pss: bool = False, baseline: bool = True
+    registry: Path,
+    plan: Path,
+    seed: str,
+    executor: str,
+    sample: int,
+    pss: bool = False,
+    baseline: bool = True,
 ) -> dict:
     """Run the whole job once in this process; per-stage wall time and peak RSS."""
     import numpy as np
@@ -253,7 +259,9 @@ def main() -> None:
     ap.add_argument("--workdir", type=Path, default=ROOT / ".bench")
     ap.add_argument("--pss", action="store_true", help="measure proportional set size (exact, slower)")
     ap.add_argument("--staffing", default="delegated,local", help="province and city tasks: local, delegated")
-    ap.add_argument("--infeasible", default="", help="sizes (e.g. 10m) to run with every joint task infeasible")
+    ap.add_argument(
+        "--infeasible", default="", help="sizes (e.g. 10m) to run with every joint task infeasible"
+    )
     ap.add_argument("--no-baseline", action="store_true", help="skip the greedy baseline")
     ap.add_argument("--one", nargs=2, metavar=("REGISTRY", "PLAN"), help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -297,7 +305,9 @@ def main() -> None:
         print(f"   {'stage':<10}{'wall s':>9}{'peak GiB':>10}")
         for stage, st_ in res["stages"].items():
             print(f"   {stage:<10}{st_['seconds']:>9.1f}{st_['peak_gib']:>10.2f}")
-        print(f"   plan (import..outputs) {res['plan_seconds']} s, peak {res['peak_gib']} GiB, in stage {res['peak_stage']}")
+        print(
+            f"   plan (import..outputs) {res['plan_seconds']} s, peak {res['peak_gib']} GiB, in stage {res['peak_stage']}"
+        )
         print(
             f"   max pair probability {res['max_pair_probability']:.3f} ({res['pairs_over_cap']} pairs over the cap)"
         )

@@ -478,15 +478,15 @@ def _describe_slot(specialty: str | None, department: str | None) -> str:
     return f"{what} of department {department}" if department else what
 
 
-def visit_regions(registry: Registry, visits: list[Visit]) -> np.ndarray:
-    """Per visit, a number for the region (county code) its enterprise is registered in."""
+def visit_regions(registry: Registry, visits: list[Visit]) -> tuple[np.ndarray, np.ndarray]:
+    """Per visit, a number for the region (county code) its enterprise is registered in; and
+    the codes by number."""
     rows = registry.enterprise_rows([v.credit_code for v in visits])
-    codes = (
-        registry.enterprises["region_code"].iloc[rows].astype(str).to_numpy()
-        if len(rows)
-        else np.zeros(0, str)
-    )
-    return np.unique(codes, return_inverse=True)[1].astype(np.int64) if len(codes) else np.zeros(0, np.int64)
+    if not len(rows):
+        return np.zeros(0, np.int64), np.zeros(0, str)
+    codes = registry.enterprises["region_code"].iloc[rows].astype(str).to_numpy()
+    names, index = np.unique(codes, return_inverse=True)
+    return index.astype(np.int64), names
 
 
 def window_capacity(roster: Roster, start: dt.date, end: dt.date) -> np.ndarray:
@@ -714,6 +714,7 @@ def split_shared(
     roster: Roster,
     elig: Eligibility,
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, bool]],
+    part_region: list[str] | None = None,
 ) -> tuple[list[np.ndarray], list[np.ndarray], list[str]]:
     """Each part's capacity per inspector (quarterly visits), the shared inspectors' divided
     among the split parts they are eligible in, and the shortages the split shows.
@@ -765,11 +766,16 @@ def split_shared(
             vs = parts[k][0]
             tasks = sorted({t for v in vs.tolist() for t in visits[v].task_ids})
             pool = arc_i_a[arc_g_a == g]
+            where = (
+                f"in region {part_region[k]}"
+                if part_region
+                else f"from visit {visits[int(vs[0])].visit_id} on"
+            )
             reasons.append(
-                f"{'/'.join(tasks)}: {int(group_demand[g])} visits from {visits[int(vs[0])].visit_id} on (one "
-                f"region) need {_describe_slot(spec, dept)}; {len(pool)} are eligible after conflicts and "
-                f"leave, capacity {int(roster.cap[pool].sum())}, but with the places they are needed for "
-                f"elsewhere at most {int(result.routed[g])} can be filled"
+                f"{'/'.join(tasks)}: {int(group_demand[g])} visits {where} need {_describe_slot(spec, dept)}; "
+                f"{len(pool)} are eligible after conflicts and leave, capacity {int(roster.cap[pool].sum())}, "
+                f"but the inspectors they share with other regions can give them at most "
+                f"{int(result.routed[g])} (shared inspectors' capacity split by a flow on every region's places)"
             )
         return caps, base, reasons
     # shares: the flow per (inspector, part), plus unused capacity in proportion to places
@@ -1002,8 +1008,11 @@ def solve_lottery(
         raise InfeasibleError(shortages)
     q = plan.policy.pair_probability_cap
     q_units = int(q * UNIT)
-    found = find_parts(elig, len(roster.inspectors), visit_regions(registry, visits), split_above)
-    part_caps, part_base, shortages = split_shared(plan, visits, roster, elig, found)
+    region, region_names = visit_regions(registry, visits)
+    found = find_parts(elig, len(roster.inspectors), region, split_above)
+    part_caps, part_base, shortages = split_shared(
+        plan, visits, roster, elig, found, [str(region_names[region[int(p[0][0])]]) for p in found]
+    )
     if shortages:  # the shared inspectors' split shows it: no lottery flow is built
         raise InfeasibleError(shortages)
     parts: list[Part] = []

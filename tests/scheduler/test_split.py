@@ -57,7 +57,7 @@ def lotteries(province):
 def test_the_local_province_is_one_pool_until_split(lotteries):
     plan, registry, visits, roster, whole, split = lotteries
     assert len(split.parts) > len(whole.parts)
-    regions = st.visit_regions(registry, visits)
+    regions, _ = st.visit_regions(registry, visits)
     shared = 0
     seen: dict[int, int] = {}
     for p in split.parts:
@@ -122,3 +122,49 @@ def test_split_rules_hold_and_bytes_do_not_depend_on_the_executor(province, tmp_
         write_outputs(result, out, d, plan_file)
         hashes.append(json.loads((out / "manifest.json").read_text(encoding="utf-8"))["outputs"])
     assert hashes[0] == hashes[1]
+
+
+def test_a_shared_inspector_short_for_two_regions_is_found_by_the_split_before_any_flow(monkeypatch):
+    """Y (province staff, food and special equipment, 8 visits) is needed by county 130123's
+    food visits (with X, 5) and county 130124's special-equipment visits (with Z, 5): each
+    task alone counts 13 holders' visits for 10 places, but Y cannot give 10 to both."""
+    from scheduler.errors import InfeasibleError
+    from tests import factories as f
+
+    monkeypatch.setattr(st, "solve_part", lambda *a: (_ for _ in ()).throw(AssertionError("flow built")))
+    x = f.inspector("X", "SJ130123", specialties=frozenset({"food"}), quarterly_cap=5)
+    y = f.inspector("Y", "SJ130000", specialties=frozenset({"food", "special_equipment"}), quarterly_cap=8)
+    z = f.inspector("Z", "SJ130124", specialties=frozenset({"special_equipment"}), quarterly_cap=5)
+    general = [
+        f.inspector(f"G{k}", "SJ130123" if k < 5 else "SJ130124", specialties=frozenset()) for k in range(10)
+    ]
+    reg = f.registry(20, [x, y, z, *general])
+    reg.enterprises["industry"] = ["H6210"] * 10 + ["C13"] * 10
+    reg.enterprises.loc[10:, "region_code"] = "130124"
+    win = {"start": "2026-01-05", "end": "2026-03-31"}
+    all_ = {"A": 1, "B": 1, "C": 1, "D": 1}
+    base = {"agency_id": "SJ130000", "staffing": "local", "ratio": all_, "window": win}
+    plan = f.plan(
+        [
+            {**base, "task_id": "P-F", "specialty": "food", "population": {"industries": ["H62"]}},
+            {
+                **base,
+                "task_id": "P-S",
+                "specialty": "special_equipment",
+                "population": {"industries": ["C13"]},
+            },
+        ]
+    )
+    _, selection, _ = draw(plan, reg, "s")
+    visits = build_visits(plan, reg, selection)
+    roster = st.build_roster(plan, reg, plan_days(plan, WorkCalendar()))
+    elig = st.eligibility(plan, reg, visits, roster)
+    assert st.count_shortages(plan, visits, roster, elig) == []  # each task alone has enough
+    with pytest.raises(InfeasibleError) as err:
+        st.solve_lottery(plan, reg, visits, roster, elig, split_above=0)
+    msg = str(err.value)
+    assert (
+        "visits in region 130123 need a food inspector" in msg
+        or "visits in region 130124 need a special" in msg
+    )
+    assert "the inspectors they share with other regions can give them at most" in msg
