@@ -1,11 +1,17 @@
 """Province-scale benchmark (issue 6): wall time and peak memory per stage at 1M, 3M, 10M
 enterprises, next to a single-machine greedy baseline.
 
-    .venv/bin/python bench/province.py [--sizes 1m,3m,10m] [--executor processes:2] [--workdir .bench]
+    .venv/bin/python bench/province.py [--sizes 1m,3m,10m] [--staffing delegated,local]
+        [--infeasible 10m] [--executor processes:2] [--workdir .bench] [--no-baseline]
 
-For each size a province-shaped registry is generated once (Parquet, cached under --workdir:
-~66k enterprises and ~67 inspectors per county, ~15 counties per 1M enterprises; province and
-city tasks carried out by the county bureaus, ``staffing: delegated``), then the whole job runs
+For each size and staffing a province-shaped registry is generated once (Parquet, cached under
+--workdir: ~66k enterprises and ~67 inspectors per county, ~15 counties per 1M enterprises;
+province and city tasks carried out by the county bureaus, ``staffing: delegated``, or staffed
+``local``: the province's and cities' own staff may go anywhere in their jurisdiction, so the
+pool is split by region, see the README). ``--infeasible`` runs the ``local`` plan of those
+sizes with every joint task drawing its whole population (far more visits than its ecology
+staff can make) and reports how long exit 3 took, with what memory, and its first reasons.
+The stage holding the peak memory is named. Then the whole job runs
 in a fresh process exactly as ``randinspect plan`` runs it (``run_plan`` + ``write_outputs``).
 A sampler thread reads the memory of that process and its worker processes every 50 ms, so
 each stage's peak includes OR-Tools' C++ memory and the workers': resident memory summed (an

@@ -26,6 +26,7 @@ probabilities the seed then realises (:mod:`scheduler.lottery`).
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -126,8 +127,22 @@ def pairs_of(problem: MarginalProblem) -> tuple[np.ndarray, np.ndarray, np.ndarr
     return p_insp, p_visit, edge_pair
 
 
+_last: tuple[weakref.ref, Network] | None = None  # the last problem's network (solved, then rounded)
+
+
 def network(problem: MarginalProblem) -> Network:
-    """Groups, forest and pair arcs of the problem (see the module docstring)."""
+    """Groups, forest and pair arcs of the problem (see the module docstring). The last
+    problem's network is kept while the problem lives: rounding it in the same process right
+    after solving it does not build it again."""
+    global _last
+    if _last is not None and _last[0]() is problem:
+        return _last[1]
+    net = _network(problem)
+    _last = (weakref.ref(problem), net)
+    return net
+
+
+def _network(problem: MarginalProblem) -> Network:
     p_insp, p_visit, edge_pair, by_pair, starts = _pairs(problem)
     n_pairs, n_slots = len(p_insp), problem.n_slots
     sv = problem.slot_visit
