@@ -215,7 +215,7 @@ def spread_figures(lottery, holders: np.ndarray, plan_cap: float) -> dict:
     order = np.argsort(key, kind="stable")
     uniq, start = np.unique(key[order], return_index=True)
     share = np.add.reduceat((-(-SPREAD * UNIT // sizes[edge_slot]))[order], start)  # units
-    pos = np.searchsorted(uniq, m.pair_visit * n_i + m.pair_inspector)
+    pos = np.searchsorted(uniq, m.pair_visit.astype(np.int64) * n_i + m.pair_inspector)
     p = m.pair_flow / UNIT
     within = m.pair_flow <= np.minimum(share[pos], plan_cap * UNIT)
     out["pairs within their free share (sum over its slots of SPREAD / |candidates|)"] = (

@@ -824,8 +824,8 @@ def _part_problem(
     offsets[1:] = np.cumsum(sizes[:-1])
     idx = np.repeat(starts - offsets, sizes) + np.arange(total)
     cand = elig.cand[idx].astype(np.int64)
-    edge_insp = np.searchsorted(inspectors, cand)
-    edge_slot = np.repeat(np.arange(len(slots)), sizes)
+    edge_insp = np.searchsorted(inspectors, cand).astype(np.int32)  # int32: a province has ~10^7 edges
+    edge_slot = np.repeat(np.arange(len(slots), dtype=np.int32), sizes)
     slot_visit = np.searchsorted(visits, elig.slot_visit[slots])
     # A visit whose slots have fewer than 1/q candidates each, or whose team is more than
     # q times its candidates, cannot keep its pairs under the cap: those pairs are let go.
@@ -850,7 +850,7 @@ def _part_problem(
         caps=caps,
         unit=UNIT,
         segment=SEGMENT,
-        edge_soft=np.minimum(UNIT, -(-SPREAD * UNIT // sizes[edge_slot])),
+        edge_soft=np.minimum(UNIT, -(-SPREAD * UNIT // sizes[edge_slot])).astype(np.int32),
     )
     return problem, tight
 

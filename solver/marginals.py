@@ -118,7 +118,7 @@ def _pairs(problem: MarginalProblem) -> tuple[np.ndarray, ...]:
     uniq = k_sorted[starts]
     edge_pair = np.empty(len(key), dtype=np.int64)
     edge_pair[order] = np.cumsum(new) - 1
-    return uniq % n_i, uniq // n_i, edge_pair, order, starts
+    return (uniq % n_i).astype(np.int32), (uniq // n_i).astype(np.int32), edge_pair, order, starts
 
 
 def pairs_of(problem: MarginalProblem) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -310,7 +310,7 @@ def solve_marginals(problem: MarginalProblem, measure_shortfall: bool = True) ->
     bounds = np.cumsum([0, *(len(t) for t in tails)])
     part = [flows[bounds[k] : bounds[k + 1]] for k in range(len(tails))]
     load = np.bincount(seg_insp, weights=part[0], minlength=n_i).astype(np.int64)
-    pair_flow = np.zeros(n_pairs, dtype=np.int64)
+    pair_flow = np.zeros(n_pairs, dtype=np.int32)  # at most one visit: unit fits 32 bits
     pair_flow[d] = part[1] + part[2]
     pair_flow[m] = part[3]
     via_flow = (part[4] + part[5]).astype(np.int64)
