@@ -345,8 +345,61 @@ class _Pool:
         return +r  # drop zero counts
 
 
-def eligibility(plan: Plan, registry: Registry, visits: list[Visit], roster: Roster) -> Eligibility:
-    """Candidates for every slot of every visit, after every exclusion rule.
+def _count_groups(
+    plan: Plan, registry: Registry, visits: list[Visit], roster: Roster, prepared: list[tuple], has_spec
+) -> list[str]:
+    """Counting before any per-visit work: per task, every visit needs ``team_size`` inspectors,
+    one of each of the task's departments and one holding its specialty. Against each need,
+    the capacity within the task's window of everyone in the visits' pools who could meet it
+    (pools before the per-visit exclusions, so a shortage here is a shortage for certain)."""
+    n_i = len(roster.inspectors)
+    places: dict[tuple, int] = defaultdict(int)
+    covered: dict[tuple, np.ndarray] = {}
+    team_size = plan.policy.team_size
+
+    def add(key: tuple, n: int, who: np.ndarray) -> None:
+        places[key] += n
+        if key not in covered:
+            covered[key] = np.zeros(n_i, dtype=bool)
+        covered[key][who] = True
+
+    for members, _allowed, pool, base, _slots, _reasons, _ in prepared:
+        v0 = visits[members[0]]
+        n = len(members)
+        for tid in v0.task_ids:
+            task = plan.task(tid)
+            add((tid, "*", None), n * team_size, pool.union[base])
+            for a in (task.agency_id, *task.joint_agencies):
+                d = registry.agencies[a].department
+                if d in pool.dept_mask:
+                    add((tid, d, None), n, pool.union[base & pool.dept_mask[d]])
+            if task.specialty:
+                add((tid, None, task.specialty), n, pool.union[base & has_spec(task.specialty)[pool.union]])
+    reasons = []
+    for (tid, dept, spec), need in sorted(places.items(), key=lambda kv: str(kv[0])):
+        task = plan.task(tid)
+        pool_i = np.flatnonzero(covered[(tid, dept, spec)])
+        capacity = int(window_capacity(roster, task.window_start, task.window_end)[pool_i].sum())
+        if need <= capacity or not len(pool_i):  # nobody at all: the empty-slot diagnosis says why
+            continue
+        what = (
+            f"{need} team places to fill"
+            if dept == "*"
+            else f"{need} visits need {_describe_slot(spec, dept)}"
+        )
+        reasons.append(
+            f"{tid}: {what} between {task.window_start} and {task.window_end}; {len(pool_i)} "
+            f"{'is' if len(pool_i) == 1 else 'are'} eligible after leave and certificates, capacity {capacity}"
+        )
+    return reasons
+
+
+def eligibility(
+    plan: Plan, registry: Registry, visits: list[Visit], roster: Roster, count_first: bool = False
+) -> Eligibility:
+    """Candidates for every slot of every visit, after every exclusion rule. With
+    ``count_first``, a shortage that counting over the visits' shared pools shows is reported
+    (InfeasibleError) before the per-visit work (:func:`_count_groups`).
 
     Visits of the same tasks, window and (for ``local``/``delegated`` staffing) region share
     their candidate pool; only the sparse pair rules (conflicts, former employers, relatives,
@@ -374,7 +427,6 @@ def eligibility(plan: Plan, registry: Registry, visits: list[Visit], roster: Ros
     region = [str(x) for x in ent["region_code"].iloc[pos].tolist()] if len(pos) else []
     reps_raw = ent["legal_rep_id"].iloc[pos].tolist() if len(pos) else []
     reps = ["" if r is None or (isinstance(r, float) and np.isnan(r)) else str(r) for r in reps_raw]
-    pair_ex = _pair_exclusions(plan, registry, visits, codes, reps, roster)
     team_size = plan.policy.team_size
 
     slot_visit: list[np.ndarray] = []
@@ -392,6 +444,7 @@ def eligibility(plan: Plan, registry: Registry, visits: list[Visit], roster: Ros
         key = (v.task_ids, region[vi] if regional else "", v.window_start, v.window_end)
         groups.setdefault(key, []).append(vi)
 
+    prepared: list[tuple] = []
     for members in groups.values():
         v0 = visits[members[0]]
         allowed = allowed_agencies(plan, registry, v0, region[members[0]])
@@ -419,6 +472,15 @@ def eligibility(plan: Plan, registry: Registry, visits: list[Visit], roster: Ros
         no_pairs = np.zeros(len(union), dtype=bool)
         base_slots = pool.slots(plan, registry, v0, base, has_spec)
         base_reasons = pool.reasons(no_pairs)
+        prepared.append((members, allowed, pool, base, base_slots, base_reasons, no_pairs))
+
+    if count_first:
+        shortages = _count_groups(plan, registry, visits, roster, prepared, has_spec)
+        if shortages:
+            raise InfeasibleError(shortages)
+    pair_ex = _pair_exclusions(plan, registry, visits, codes, reps, roster)
+    for members, allowed, pool, base, base_slots, base_reasons, no_pairs in prepared:
+        union = pool.union
         for vi in members:
             ex = pair_ex.get(vi)
             slots_here, reasons = base_slots, base_reasons
@@ -983,7 +1045,7 @@ def build_lottery(
 ) -> Lottery:
     """Eligibility, parts and marginal probabilities (no randomness: the seed is not used).
     The parts' flows are solved on ``executor`` (default: in this process)."""
-    elig = eligibility(plan, registry, visits, roster)
+    elig = eligibility(plan, registry, visits, roster, count_first=True)
     return solve_lottery(plan, registry, visits, roster, elig, executor)
 
 

@@ -231,7 +231,7 @@ def test_capacity_shortfall_names_task_and_capacity():
             reg, f.plan([task(specialty="special_equipment", ratio={"A": 0.5, "B": 0.5, "C": 0.5, "D": 0.5})])
         )
     assert (
-        "visits need a special_equipment inspector of department market between 2026-01-05 and 2026-03-31; 1 is eligible after conflicts and leave, capacity 3"
+        "visits need a special_equipment inspector between 2026-01-05 and 2026-03-31; 1 is eligible after leave and certificates, capacity 3"
         in str(err.value)
     )
 
@@ -242,10 +242,12 @@ def _no_flow(*_a, **_k):
 
 def test_counting_reports_every_short_task_before_any_flow(monkeypatch):
     """Two tasks short of their joining department and of a specialty: both named with the
-    numbers, and no flow is solved (the lottery's solver is never called)."""
+    numbers, before any per-visit work (the pair exclusions are never computed) and with no
+    flow solved."""
     import scheduler.staffing as st
 
     monkeypatch.setattr(st, "solve_part", _no_flow)
+    monkeypatch.setattr(st, "_pair_exclusions", _no_flow)
     market = pool(8, specialties=frozenset({"general"}))
     food = [f.inspector("F1", specialties=frozenset({"food"}), quarterly_cap=4)]
     eco = pool(2, agency="ST130123", prefix="E", quarterly_cap=5)
@@ -255,7 +257,9 @@ def test_counting_reports_every_short_task_before_any_flow(monkeypatch):
     p = f.plan(
         [
             task(task_id="T-FOOD", specialty="food", ratio=half, population={"industries": ["H62"]}),
-            task(task_id="T-ECO", joint_agencies=["ST130123"], ratio=half, population={"industries": ["C13"]}),
+            task(
+                task_id="T-ECO", joint_agencies=["ST130123"], ratio=half, population={"industries": ["C13"]}
+            ),
         ]
     )
     with pytest.raises(InfeasibleError) as err:
@@ -263,11 +267,11 @@ def test_counting_reports_every_short_task_before_any_flow(monkeypatch):
     msg = str(err.value)
     assert (
         "T-ECO: 40 visits need an inspector of department ecology between 2026-01-05 and 2026-03-31; "
-        "2 are eligible after conflicts and leave, capacity 10" in msg
+        "2 are eligible after leave and certificates, capacity 10" in msg
     )
     assert (
-        "T-FOOD: 20 visits need a food inspector of department market between 2026-01-05 and 2026-03-31; "
-        "1 is eligible after conflicts and leave, capacity 4" in msg
+        "T-FOOD: 20 visits need a food inspector between 2026-01-05 and 2026-03-31; "
+        "1 is eligible after leave and certificates, capacity 4" in msg
     )
 
 
@@ -296,7 +300,9 @@ def test_what_counting_cannot_show_is_measured_on_the_failing_part_only():
     p = f.plan(
         [
             task(task_id="T-F", specialty="food", ratio=all_, population={"industries": ["H62"]}),
-            task(task_id="T-S", specialty="special_equipment", ratio=all_, population={"industries": ["C13"]}),
+            task(
+                task_id="T-S", specialty="special_equipment", ratio=all_, population={"industries": ["C13"]}
+            ),
             task(task_id="T-OTHER", agency_id="SJ130124", ratio=all_),
         ]
     )
