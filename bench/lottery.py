@@ -11,7 +11,8 @@ inspectors. Team size 2, so 2 slots per visit and about 2.5 M candidate edges at
 all in one part.
 
 Stages: ``eligibility`` (slots and candidates), ``flow`` (the marginals), ``rounding`` (the
-seed's draw). The plain flow is what a lottery without balance or spread costs: one arc per
+seed's draw; numba's compiled walk is loaded from its cache before timing, as any earlier part
+of a run would have). The plain flow is what a lottery without balance or spread costs: one arc per
 (inspector, visit) pair capped at ``pair_probability_cap``, linear cost, then the same dependent
 rounding. Guarantees checked on the real lottery's output: every slot filled with one candidate,
 no declared conflict on a team, no inspector twice on a team, every pair's probability at most

@@ -58,16 +58,15 @@ def test_the_local_province_is_one_pool_until_split(lotteries):
     plan, registry, visits, roster, whole, split = lotteries
     assert len(split.parts) > len(whole.parts)
     regions, _ = st.visit_regions(registry, visits)
-    shared = 0
     seen: dict[int, int] = {}
     for p in split.parts:
         for i in p.inspectors.tolist():
             seen[i] = seen.get(i, 0) + 1
     shared = sum(1 for n in seen.values() if n > 1)
     assert shared > 0  # the province's and cities' staff are in several parts
-    for p in split.parts:
-        if len(np.unique(regions[p.visits])) > 1:  # a part spanning regions was not split
-            assert p.size <= 0
+    for p in split.parts:  # every part lies in one region
+        assert len(np.unique(regions[p.visits])) == 1, p.label
+    assert any(len(np.unique(regions[p.visits])) > 1 for p in whole.parts)
 
 
 def test_split_keeps_every_guarantee(lotteries):
