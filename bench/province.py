@@ -1,11 +1,17 @@
 """Province-scale benchmark (issue 6): wall time and peak memory per stage at 1M, 3M, 10M
 enterprises, next to a single-machine greedy baseline.
 
-    .venv/bin/python bench/province.py [--sizes 1m,3m,10m] [--executor processes:2] [--workdir .bench]
+    .venv/bin/python bench/province.py [--sizes 1m,3m,10m] [--staffing delegated,local]
+        [--infeasible 10m] [--executor processes:2] [--workdir .bench] [--no-baseline]
 
-For each size a province-shaped registry is generated once (Parquet, cached under --workdir:
-~66k enterprises and ~67 inspectors per county, ~15 counties per 1M enterprises; province and
-city tasks carried out by the county bureaus, ``staffing: delegated``), then the whole job runs
+For each size and staffing a province-shaped registry is generated once (Parquet, cached under
+--workdir: ~66k enterprises and ~67 inspectors per county, ~15 counties per 1M enterprises;
+province and city tasks carried out by the county bureaus, ``staffing: delegated``, or staffed
+``local``: the province's and cities' own staff may go anywhere in their jurisdiction, so the
+pool is split by region, see the README). ``--infeasible`` runs the ``local`` plan of those
+sizes with every joint task drawing its whole population (far more visits than its ecology
+staff can make) and reports how long exit 3 took, with what memory, and its first reasons.
+The stage holding the peak memory is named. Then the whole job runs
 in a fresh process exactly as ``randinspect plan`` runs it (``run_plan`` + ``write_outputs``).
 A sampler thread reads the memory of that process and its worker processes every 50 ms, so
 each stage's peak includes OR-Tools' C++ memory and the workers': resident memory summed (an
@@ -72,7 +78,15 @@ class Sampler(threading.Thread):
             time.sleep(0.05)
 
 
-def one(registry: Path, plan: Path, seed: str, executor: str, sample: int, pss: bool = False) -> dict:
+def one(
+    registry: Path,
+    plan: Path,
+    seed: str,
+    executor: str,
+    sample: int,
+    pss: bool = False,
+    baseline: bool = True,
+) -> dict:
     """Run the whole job once in this process; per-stage wall time and peak RSS."""
     import numpy as np
 
@@ -91,10 +105,29 @@ def one(registry: Path, plan: Path, seed: str, executor: str, sample: int, pss: 
         marks.append((stage, time.perf_counter()))
         sampler.stage = stage
 
+    from scheduler.errors import InfeasibleError
+
     ex = make_executor(executor)
     t0 = time.perf_counter()
     try:
         result = run_plan(registry, plan, seed, progress=progress, executor=ex)
+    except InfeasibleError as exc:  # exit 3: how long it took to say so, and with what memory
+        t_end = time.perf_counter()
+        sampler.stop.set()
+        stamps = marks + [("end", t_end)]
+        stages = {
+            name: {"seconds": round(t_next - t, 2), "peak_gib": round(sampler.peaks.get(name, 0) / 2**30, 2)}
+            for (name, t), (_, t_next) in zip(stamps, stamps[1:], strict=False)
+        }
+        return {
+            "infeasible": True,
+            "reasons": exc.reasons if hasattr(exc, "reasons") else str(exc).splitlines(),
+            "stages": stages,
+            "plan_seconds": round(t_end - t0, 1),
+            "peak_gib": round(max(sampler.peaks.values()) / 2**30, 2),
+            "peak_stage": max(sampler.peaks, key=sampler.peaks.get),
+            "executor": executor,
+        }
     finally:
         ex.close()
     t_run = time.perf_counter()
@@ -109,6 +142,45 @@ def one(registry: Path, plan: Path, seed: str, executor: str, sample: int, pss: 
     violations = checks.check_visits(result.plan, result.registry, result.visits, **kwargs)
     t_check = time.perf_counter()
 
+    if not baseline:
+        sampler.stop.set()
+        t_base, short = 0.0, -1
+    else:
+        t_base, short = _baseline(result, registry, sampler, build_roster, eligibility, plan_days, np)
+    t_check_end = t_check
+    stamps = marks + [("outputs", t_run), ("check", t_out), ("end", t_check_end)]
+    stages = {}
+    for (name, t), (_, t_next) in zip(stamps, stamps[1:], strict=False):
+        stages[name] = {
+            "seconds": round(t_next - t, 2),
+            "peak_gib": round(sampler.peaks.get(name, 0) / 2**30, 2),
+        }
+    plan_peaks = {k: v for k, v in sampler.peaks.items() if k not in ("check", "baseline")}
+    stats = result.staffing
+    return {
+        "enterprises": len(result.registry.enterprises),
+        "inspectors": len(result.registry.inspectors),
+        "visits": len(result.visits),
+        "selected": len(result.selection),
+        "stages": stages,
+        "total_seconds": round(t_check - t0, 1),
+        "plan_seconds": round(t_out - t0, 1),
+        "peak_gib": round(max(plan_peaks.values()) / 2**30, 2),
+        "peak_stage": max(plan_peaks, key=plan_peaks.get),
+        "max_pair_probability": stats.max_pair_probability,
+        "pairs_over_cap": stats.pairs_over_cap,
+        "checked_visits": min(sample, len(result.visits)) if kwargs else len(result.visits),
+        "violations": len(violations),
+        "violation_examples": violations[:5],
+        "baseline_seconds": round(t_base, 1),
+        "baseline_unfilled_places": short,
+        "executor": executor,
+    }
+
+
+def _baseline(result, registry, sampler, build_roster, eligibility, plan_days, np):
+    """The greedy a careful platform could write (see the module docstring): seconds, and
+    the places it could not fill."""
     sampler.stage = "baseline"
     roster = build_roster(result.plan, result.registry, plan_days(result.plan, _calendar(registry)))
     t_b = time.perf_counter()
@@ -129,33 +201,7 @@ def one(registry: Path, plan: Path, seed: str, executor: str, sample: int, pss: 
             load[pick] += 1
     t_base = time.perf_counter() - t_b
     sampler.stop.set()
-
-    stamps = marks + [("outputs", t_run), ("check", t_out), ("end", t_check)]
-    stages = {}
-    for (name, t), (_, t_next) in zip(stamps, stamps[1:], strict=False):
-        stages[name] = {
-            "seconds": round(t_next - t, 2),
-            "peak_gib": round(sampler.peaks.get(name, 0) / 2**30, 2),
-        }
-    stats = result.staffing
-    return {
-        "enterprises": len(result.registry.enterprises),
-        "inspectors": len(result.registry.inspectors),
-        "visits": len(result.visits),
-        "selected": len(result.selection),
-        "stages": stages,
-        "total_seconds": round(t_check - t0, 1),
-        "plan_seconds": round(t_out - t0, 1),
-        "peak_gib": round(max(sampler.peaks.values()) / 2**30, 2),
-        "max_pair_probability": stats.max_pair_probability,
-        "pairs_over_cap": stats.pairs_over_cap,
-        "checked_visits": min(sample, len(result.visits)) if kwargs else len(result.visits),
-        "violations": len(violations),
-        "violation_examples": violations[:5],
-        "baseline_seconds": round(t_base, 1),
-        "baseline_unfilled_places": short,
-        "executor": executor,
-    }
+    return t_base, short
 
 
 def _calendar(registry: Path):
@@ -165,10 +211,13 @@ def _calendar(registry: Path):
     return load_calendar(cal) if cal.exists() else WorkCalendar()
 
 
-def generate(name: str, workdir: Path, quarterly_cap: int, tightness: float) -> tuple[Path, dict]:
+def generate(
+    name: str, workdir: Path, quarterly_cap: int, tightness: float, staffing: str = "delegated"
+) -> tuple[Path, dict]:
     """The size's registry (cached); generation time and peak RSS when made now."""
     n, cities, per_city, inspectors = SIZES[name]
-    folder = workdir / f"province-{name}-q{quarterly_cap}-t{tightness}"
+    suffix = "" if staffing == "delegated" else f"-{staffing}"
+    folder = workdir / f"province-{name}-q{quarterly_cap}-t{tightness}{suffix}"
     if (folder / "plan.yaml").exists():
         return folder, {}
     cmd = [
@@ -176,7 +225,7 @@ def generate(name: str, workdir: Path, quarterly_cap: int, tightness: float) -> 
         "--enterprises", str(n), "--cities", str(cities), "--counties-per-city", str(per_city),
         "--inspectors", str(inspectors), "--format", "parquet",
         "--quarterly-cap", str(quarterly_cap), "--tightness", str(tightness),
-        "--province-staffing", "delegated",
+        "--province-staffing", staffing,
     ]  # fmt: skip
     t = time.perf_counter()
     done = subprocess.run(["/usr/bin/time", "-f", "%M", *cmd], capture_output=True, text=True, cwd=ROOT)
@@ -184,6 +233,25 @@ def generate(name: str, workdir: Path, quarterly_cap: int, tightness: float) -> 
         raise SystemExit(f"generation failed: {done.stderr}")
     peak_kb = int(done.stderr.strip().splitlines()[-1])
     return folder, {"seconds": round(time.perf_counter() - t, 1), "peak_gib": round(peak_kb / 2**20, 2)}
+
+
+def infeasible_plan(folder: Path) -> Path:
+    """The folder's plan with every joint task drawing its whole population (ratio 1 in every
+    risk class): far more visits than the joint department's staff can make."""
+    import yaml
+
+    plan = yaml.safe_load((folder / "plan.yaml").read_text(encoding="utf-8"))
+    joint = 0
+    for task in plan["tasks"]:
+        if task.get("joint_agencies"):
+            task.pop("count", None)
+            task["ratio"] = {c: 1 for c in "ABCD"}
+            joint += 1
+    if not joint:
+        raise SystemExit(f"{folder}: the plan has no joint task to make infeasible")
+    out = folder / "plan-infeasible.yaml"
+    out.write_text(yaml.safe_dump(plan, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return out
 
 
 def main() -> None:
@@ -196,34 +264,56 @@ def main() -> None:
     ap.add_argument("--sample", type=int, default=20_000, help="visits the rule checker checks one by one")
     ap.add_argument("--workdir", type=Path, default=ROOT / ".bench")
     ap.add_argument("--pss", action="store_true", help="measure proportional set size (exact, slower)")
+    ap.add_argument("--staffing", default="delegated,local", help="province and city tasks: local, delegated")
+    ap.add_argument(
+        "--infeasible", default="", help="sizes (e.g. 10m) to run with every joint task infeasible"
+    )
+    ap.add_argument("--no-baseline", action="store_true", help="skip the greedy baseline")
     ap.add_argument("--one", nargs=2, metavar=("REGISTRY", "PLAN"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.one:
-        res = one(Path(args.one[0]), Path(args.one[1]), args.seed, args.executor, args.sample, args.pss)
+        res = one(
+            Path(args.one[0]), Path(args.one[1]), args.seed, args.executor, args.sample, args.pss,
+            not args.no_baseline,
+        )  # fmt: skip
         print("RESULT " + json.dumps(res, ensure_ascii=False))
         return
     args.workdir.mkdir(parents=True, exist_ok=True)
     rows = []
-    for name in args.sizes.split(","):
-        folder, gen = generate(name, args.workdir, args.quarterly_cap, args.tightness)
-        cmd = [sys.executable, __file__, "--one", str(folder), str(folder / "plan.yaml"), "--seed", args.seed,
+    runs = [(n, st, False) for n in args.sizes.split(",") for st in args.staffing.split(",")]
+    runs += [(n, "local", True) for n in args.infeasible.split(",") if n]
+    for name, staffing, infeasible in runs:
+        folder, gen = generate(name, args.workdir, args.quarterly_cap, args.tightness, staffing)
+        plan = infeasible_plan(folder) if infeasible else folder / "plan.yaml"
+        cmd = [sys.executable, __file__, "--one", str(folder), str(plan), "--seed", args.seed,
                "--executor", args.executor, "--sample", str(args.sample)] + (["--pss"] if args.pss else [])  # fmt: skip
+        cmd += ["--no-baseline"] if args.no_baseline or infeasible else []
         done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env={**os.environ})
         line = next((x for x in done.stdout.splitlines() if x.startswith("RESULT ")), None)
+        label = f"{name} {staffing}" + (" INFEASIBLE (joint tasks ratio 1)" if infeasible else "")
         if done.returncode != 0 or line is None:
-            print(f"{name}: failed (exit {done.returncode})\n{done.stderr[-3000:]}")
+            print(f"{label}: failed (exit {done.returncode})\n{done.stderr[-3000:]}")
             continue
         res = json.loads(line.removeprefix("RESULT "))
         res["generate"] = gen
-        rows.append((name, res))
-        print(f"\n== {name}: {res['enterprises']:,} enterprises, {res['inspectors']:,} inspectors, "
+        if res.get("infeasible"):
+            print(f"\n== {label}: exit 3 after {res['plan_seconds']} s, peak {res['peak_gib']} GiB "
+                  f"(in {res['peak_stage']}), executor {res['executor']}")  # fmt: skip
+            for stage, st_ in res["stages"].items():
+                print(f"   {stage:<10}{st_['seconds']:>9.1f}{st_['peak_gib']:>10.2f}")
+            print(f"   {len(res['reasons'])} reasons, first: {res['reasons'][:3]}")
+            continue
+        rows.append((label, res))
+        print(f"\n== {label}: {res['enterprises']:,} enterprises, {res['inspectors']:,} inspectors, "
               f"{res['visits']:,} visits ({res['selected']:,} drawn), executor {res['executor']}")  # fmt: skip
         if gen:
             print(f"   generate: {gen['seconds']} s, peak {gen['peak_gib']} GiB")
         print(f"   {'stage':<10}{'wall s':>9}{'peak GiB':>10}")
-        for stage, s in res["stages"].items():
-            print(f"   {stage:<10}{s['seconds']:>9.1f}{s['peak_gib']:>10.2f}")
-        print(f"   plan (import..outputs) {res['plan_seconds']} s, peak {res['peak_gib']} GiB")
+        for stage, st_ in res["stages"].items():
+            print(f"   {stage:<10}{st_['seconds']:>9.1f}{st_['peak_gib']:>10.2f}")
+        print(
+            f"   plan (import..outputs) {res['plan_seconds']} s, peak {res['peak_gib']} GiB, in stage {res['peak_stage']}"
+        )
         print(
             f"   max pair probability {res['max_pair_probability']:.3f} ({res['pairs_over_cap']} pairs over the cap)"
         )
@@ -231,8 +321,9 @@ def main() -> None:
               f"plus every inspector's caps")  # fmt: skip
         for v in res["violation_examples"]:
             print(f"     e.g. {v}")
-        print(f"   greedy baseline (least-loaded eligible, pair probability 1): staffing {res['baseline_seconds']} s, "
-              f"{res['baseline_unfilled_places']} places it could not fill")  # fmt: skip
+        if res["baseline_unfilled_places"] >= 0:
+            print(f"   greedy baseline (least-loaded eligible, pair probability 1): staffing {res['baseline_seconds']} s, "
+                  f"{res['baseline_unfilled_places']} places it could not fill")  # fmt: skip
     if len(rows) > 1:
         base_name, base = rows[0]
         print(f"\ngrowth relative to {base_name} (enterprises x, plan time x, peak memory x):")

@@ -539,14 +539,14 @@ def pair_frequencies(
     lottery = solve_lottery(plan, registry, visits, roster)
     p_insp, p_visit, _ = pairs_of(lottery.problem)
     marginal = lottery.marginals.pair_flow / UNIT
-    n_visits = len(visits)
-    key_of = p_insp.astype(np.int64) * n_visits + p_visit
+    n_insp = max(len(roster.inspectors), 1)
+    key_of = p_visit.astype(np.int64) * n_insp + p_insp  # pairs_of's order: visit, then inspector
     chosen = np.zeros(len(key_of), dtype=np.int64)
     stats = StaffingStats()
     index = roster.index
     for seed in seeds:
         teams, stats = staffing.draw_teams(lottery, seed)
-        keys = np.array([index[i] * n_visits + v for v, team in enumerate(teams) for i in team], dtype=np.int64)
+        keys = np.array([v * n_insp + index[i] for v, team in enumerate(teams) for i in team], dtype=np.int64)
         pos = np.searchsorted(key_of, keys)
         if np.any(pos >= len(key_of)) or np.any(key_of[np.minimum(pos, len(key_of) - 1)] != keys):
             raise AssertionError("the lottery chose a pair that is not eligible")

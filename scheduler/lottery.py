@@ -146,6 +146,18 @@ def round_flow(
     compiled: bool = True,
 ) -> list[int]:
     """Round ``values`` (flow in units of 1/unit) to multiples of ``unit``, driven by ``key``."""
+    return round_flow_array(tails, heads, values, unit, key, compiled).tolist()
+
+
+def round_flow_array(
+    tails: Sequence[int] | np.ndarray,
+    heads: Sequence[int] | np.ndarray,
+    values: Sequence[int] | np.ndarray,
+    unit: int,
+    key: str,
+    compiled: bool = True,
+) -> np.ndarray:
+    """:func:`round_flow`, as an array."""
     tails_a = np.asarray(tails, dtype=np.int64)
     heads_a = np.asarray(heads, dtype=np.int64)
     x = np.array(values, dtype=np.int64)
@@ -154,14 +166,21 @@ def round_flow(
     degree = np.bincount(tails_a[frac], minlength=n_nodes) + np.bincount(heads_a[frac], minlength=n_nodes)
     lonely = np.flatnonzero(degree == 1)
     if len(lonely):
-        raise ValueError(f"node {int(lonely[0])} has exactly one fractional edge: node imbalances are not whole")
+        raise ValueError(
+            f"node {int(lonely[0])} has exactly one fractional edge: node imbalances are not whole"
+        )
+    # Only the fractional edges take part (whole ones never change); in edge order, so the walk
+    # is the one it would be on the whole network.
+    f_idx = np.flatnonzero(frac)
+    ft, fh, fx = tails_a[f_idx], heads_a[f_idx], x[f_idx]
     # Incidence lists in edge order (each edge listed at both ends).
-    ends = np.concatenate([tails_a, heads_a])
-    edge_ids = np.concatenate([np.arange(len(x)), np.arange(len(x))])
+    ends = np.concatenate([ft, fh])
+    edge_ids = np.concatenate([np.arange(len(fx)), np.arange(len(fx))])
     order = np.lexsort((edge_ids, ends))
     incident = edge_ids[order].astype(np.int64)
     offsets = np.zeros(n_nodes + 1, dtype=np.int64)
     np.cumsum(np.bincount(ends, minlength=n_nodes), out=offsets[1:])
-    randoms = random_stream(key, int(frac.sum()) + 1)
+    randoms = random_stream(key, len(fx) + 1)
     walk = _walk_compiled if (compiled and _walk_compiled is not None) else _walk
-    return walk(tails_a, heads_a, x, np.int64(unit), offsets, incident, randoms).tolist()
+    x[f_idx] = walk(ft, fh, fx, np.int64(unit), offsets, incident, randoms)
+    return x

@@ -33,7 +33,7 @@ import bisect
 import dataclasses
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -44,12 +44,20 @@ from scipy.sparse.csgraph import connected_components
 from scheduler.draw import recent_history
 from scheduler.errors import InfeasibleError
 from scheduler.executor import Executor, LocalExecutor, map_packed
-from scheduler.lottery import round_flow
+from scheduler.lottery import round_flow_array
 from scheduler.plan import Plan
 from scheduler.registry import Inspector, Registry
 from scheduler.result import StaffingStats, Visit
 from scheduler.tickets import subseed
-from solver.marginals import MarginalProblem, Marginals, pairs_of, solve_marginals
+from solver.marginals import (
+    MarginalProblem,
+    Marginals,
+    assign_slots,
+    network,
+    rounding_network,
+    solve_marginals,
+    split_capacity,
+)
 from solver.status import SolveStatus
 
 UNIT = 10_000  # one visit = UNIT flow units; probabilities in steps of 1/UNIT
@@ -57,6 +65,10 @@ SEGMENT = UNIT // 4  # load-balancing cost steps of a quarter visit
 # Each slot's probability is spread over its candidates: up to SPREAD / |candidates| per
 # candidate at no cost, more at a small cost that never outweighs load balance.
 SPREAD = 2
+# A pool with more candidate edges than this that spans several regions (a province or city
+# task staffed ``local``) is solved region by region, its shared inspectors' capacity split
+# first (see find_parts, split_shared): one flow of that size takes minutes and gigabytes.
+SPLIT_ABOVE = 1_000_000
 
 
 @dataclass
@@ -333,8 +345,61 @@ class _Pool:
         return +r  # drop zero counts
 
 
-def eligibility(plan: Plan, registry: Registry, visits: list[Visit], roster: Roster) -> Eligibility:
-    """Candidates for every slot of every visit, after every exclusion rule.
+def _count_groups(
+    plan: Plan, registry: Registry, visits: list[Visit], roster: Roster, prepared: list[tuple], has_spec
+) -> list[str]:
+    """Counting before any per-visit work: per task, every visit needs ``team_size`` inspectors,
+    one of each of the task's departments and one holding its specialty. Against each need,
+    the capacity within the task's window of everyone in the visits' pools who could meet it
+    (pools before the per-visit exclusions, so a shortage here is a shortage for certain)."""
+    n_i = len(roster.inspectors)
+    places: dict[tuple, int] = defaultdict(int)
+    covered: dict[tuple, np.ndarray] = {}
+    team_size = plan.policy.team_size
+
+    def add(key: tuple, n: int, who: np.ndarray) -> None:
+        places[key] += n
+        if key not in covered:
+            covered[key] = np.zeros(n_i, dtype=bool)
+        covered[key][who] = True
+
+    for members, _allowed, pool, base, _slots, _reasons, _ in prepared:
+        v0 = visits[members[0]]
+        n = len(members)
+        for tid in v0.task_ids:
+            task = plan.task(tid)
+            add((tid, "*", None), n * team_size, pool.union[base])
+            for a in (task.agency_id, *task.joint_agencies):
+                d = registry.agencies[a].department
+                if d in pool.dept_mask:
+                    add((tid, d, None), n, pool.union[base & pool.dept_mask[d]])
+            if task.specialty:
+                add((tid, None, task.specialty), n, pool.union[base & has_spec(task.specialty)[pool.union]])
+    reasons = []
+    for (tid, dept, spec), need in sorted(places.items(), key=lambda kv: str(kv[0])):
+        task = plan.task(tid)
+        pool_i = np.flatnonzero(covered[(tid, dept, spec)])
+        capacity = int(window_capacity(roster, task.window_start, task.window_end)[pool_i].sum())
+        if need <= capacity or not len(pool_i):  # nobody at all: the empty-slot diagnosis says why
+            continue
+        what = (
+            f"{need} team places to fill"
+            if dept == "*"
+            else f"{need} visits need {_describe_slot(spec, dept)}"
+        )
+        reasons.append(
+            f"{tid}: {what} between {task.window_start} and {task.window_end}; {len(pool_i)} "
+            f"{'is' if len(pool_i) == 1 else 'are'} eligible after leave and certificates, capacity {capacity}"
+        )
+    return reasons
+
+
+def eligibility(
+    plan: Plan, registry: Registry, visits: list[Visit], roster: Roster, count_first: bool = False
+) -> Eligibility:
+    """Candidates for every slot of every visit, after every exclusion rule. With
+    ``count_first``, a shortage that counting over the visits' shared pools shows is reported
+    (InfeasibleError) before the per-visit work (:func:`_count_groups`).
 
     Visits of the same tasks, window and (for ``local``/``delegated`` staffing) region share
     their candidate pool; only the sparse pair rules (conflicts, former employers, relatives,
@@ -362,7 +427,6 @@ def eligibility(plan: Plan, registry: Registry, visits: list[Visit], roster: Ros
     region = [str(x) for x in ent["region_code"].iloc[pos].tolist()] if len(pos) else []
     reps_raw = ent["legal_rep_id"].iloc[pos].tolist() if len(pos) else []
     reps = ["" if r is None or (isinstance(r, float) and np.isnan(r)) else str(r) for r in reps_raw]
-    pair_ex = _pair_exclusions(plan, registry, visits, codes, reps, roster)
     team_size = plan.policy.team_size
 
     slot_visit: list[np.ndarray] = []
@@ -380,6 +444,7 @@ def eligibility(plan: Plan, registry: Registry, visits: list[Visit], roster: Ros
         key = (v.task_ids, region[vi] if regional else "", v.window_start, v.window_end)
         groups.setdefault(key, []).append(vi)
 
+    prepared: list[tuple] = []
     for members in groups.values():
         v0 = visits[members[0]]
         allowed = allowed_agencies(plan, registry, v0, region[members[0]])
@@ -407,6 +472,15 @@ def eligibility(plan: Plan, registry: Registry, visits: list[Visit], roster: Ros
         no_pairs = np.zeros(len(union), dtype=bool)
         base_slots = pool.slots(plan, registry, v0, base, has_spec)
         base_reasons = pool.reasons(no_pairs)
+        prepared.append((members, allowed, pool, base, base_slots, base_reasons, no_pairs))
+
+    if count_first:
+        shortages = _count_groups(plan, registry, visits, roster, prepared, has_spec)
+        if shortages:
+            raise InfeasibleError(shortages)
+    pair_ex = _pair_exclusions(plan, registry, visits, codes, reps, roster)
+    for members, allowed, pool, base, base_slots, base_reasons, no_pairs in prepared:
+        union = pool.union
         for vi in members:
             ex = pair_ex.get(vi)
             slots_here, reasons = base_slots, base_reasons
@@ -466,10 +540,90 @@ def _describe_slot(specialty: str | None, department: str | None) -> str:
     return f"{what} of department {department}" if department else what
 
 
-def diagnose(
-    plan: Plan, registry: Registry, visits: list[Visit], roster: Roster, elig: Eligibility, routed: float
+def visit_regions(registry: Registry, visits: list[Visit]) -> tuple[np.ndarray, np.ndarray]:
+    """Per visit, a number for the region (county code) its enterprise is registered in; and
+    the codes by number."""
+    rows = registry.enterprise_rows([v.credit_code for v in visits])
+    if not len(rows):
+        return np.zeros(0, np.int64), np.zeros(0, str)
+    codes = registry.enterprises["region_code"].iloc[rows].astype(str).to_numpy()
+    names, index = np.unique(codes, return_inverse=True)
+    return index.astype(np.int64), names
+
+
+def window_capacity(roster: Roster, start: dt.date, end: dt.date) -> np.ndarray:
+    """Per inspector, the visits they can make between ``start`` and ``end``: their quarterly
+    capacity, and no more than the daily cap times their available working days there."""
+    lo, hi = roster.day_range(start, end)
+    days = roster.cumulative[:, hi] - roster.cumulative[:, lo]
+    return np.minimum(roster.cap, roster.daily_cap * days)
+
+
+def count_shortages(
+    plan: Plan, visits: list[Visit], roster: Roster, elig: Eligibility, share: np.ndarray | None = None
 ) -> list[str]:
-    """Say which task, which rule and the numbers that make staffing impossible."""
+    """Shortages that counting alone shows, before any flow: per task and kind of place
+    (department and specialty, e.g. the lead's specialty place, the joining department's),
+    and per task over all its places, the places to fill against the capacity, within the
+    task's window, of every inspector eligible for any of them (Hall's condition on one side
+    of the network: if it fails, no assignment exists). ``share``, when given, bounds each
+    inspector's capacity per task (a shared inspector's split, see :func:`split_shared`).
+    Each reason names the task, the rule and the numbers."""
+    if elig.n_slots == 0:
+        return []
+    task_ids = sorted({t for v in visits for t in v.task_ids})
+    t_num = {t: k for k, t in enumerate(task_ids)}
+    kinds: dict[tuple, int] = {}
+    slot_task = np.array(
+        [t_num[visits[int(v)].task_ids[0]] for v in elig.slot_visit.tolist()], dtype=np.int64
+    )
+    slot_kind = np.empty(elig.n_slots, dtype=np.int64)
+    for k, (t, d, sp) in enumerate(
+        zip(slot_task.tolist(), elig.slot_department, elig.slot_specialty, strict=True)
+    ):
+        slot_kind[k] = kinds.setdefault((t, d, sp), len(kinds))
+    groups = list(kinds) + [(t, "*", None) for t in range(len(task_ids))]
+    slot_groups = [slot_kind, len(kinds) + slot_task]
+    n_i = len(roster.inspectors)
+    sizes = elig.slot_sizes()
+    reasons: list[str] = []
+    for g_of_slot in slot_groups:
+        n_g = int(g_of_slot.max()) + 1
+        places = np.bincount(g_of_slot, minlength=n_g)
+        covered = np.zeros((n_g, n_i), dtype=bool)
+        covered[np.repeat(g_of_slot, sizes), elig.cand] = True
+        for g in np.flatnonzero(places).tolist():
+            t, dept, spec = groups[g]
+            task = plan.task(task_ids[t])
+            pool = np.flatnonzero(covered[g])
+            cap = window_capacity(roster, task.window_start, task.window_end)[pool]
+            if share is not None:
+                cap = np.minimum(cap, share[t, pool])
+            capacity = int(cap.sum())
+            if places[g] <= capacity:
+                continue
+            what = "team places" if dept == "*" else _describe_slot(spec, dept)
+            need = f"{places[g]} visits need {what}" if dept != "*" else f"{places[g]} {what} to fill"
+            reasons.append(
+                f"{task.task_id}: {need} between {task.window_start} and {task.window_end}; "
+                f"{len(pool)} {'is' if len(pool) == 1 else 'are'} eligible after conflicts and leave, "
+                f"capacity {capacity}"
+            )
+    return reasons
+
+
+def diagnose(
+    plan: Plan,
+    registry: Registry,
+    visits: list[Visit],
+    roster: Roster,
+    elig: Eligibility,
+    failing: Sequence[tuple[str, int, float, list[str]]] = (),
+) -> list[str]:
+    """Say which task, which rule and the numbers that make staffing impossible: places no
+    one may fill; then what counting shows (:func:`count_shortages`); else, per part whose
+    flow failed (``failing``: its first visit, places, how many the caps let it fill, its
+    tasks), the shortfall of that part alone."""
     reasons: list[str] = []
     sizes = elig.slot_sizes()
     empty: dict[tuple, list[int]] = defaultdict(list)
@@ -494,27 +648,14 @@ def diagnose(
         )
     if reasons:
         return reasons
-    # Aggregate demand per (task, department, specialty) against the eligible pool's capacity.
-    groups: dict[tuple, list[int]] = defaultdict(list)
-    for k in range(elig.n_slots):
-        groups[
-            (visits[elig.slot_visit[k]].task_ids[0], elig.slot_department[k], elig.slot_specialty[k])
-        ].append(k)
-    for (tid, dept, spec), members in sorted(groups.items(), key=lambda kv: str(kv[0])):
-        pool = np.unique(np.concatenate([elig.candidates(k) for k in members]))
-        capacity = int(roster.cap[pool].sum())
-        if len(members) > capacity:
-            task = plan.task(tid)
-            reasons.append(
-                f"{tid}: {len(members)} visits need {_describe_slot(spec, dept)} between "
-                f"{task.window_start} and {task.window_end}; {len(pool)} "
-                f"{'is' if len(pool) == 1 else 'are'} eligible after conflicts and leave, capacity {capacity}"
-            )
-    need = elig.n_slots
-    if not reasons:
+    reasons = count_shortages(plan, visits, roster, elig)
+    if reasons:
+        return reasons
+    for label, places, fits, task_ids in failing:
         reasons.append(
-            f"staffing: {need} team places to fill (team_size {plan.policy.team_size}), but the quarterly "
-            f"and daily caps allow at most {routed:.1f} of them to be filled"
+            f"{'/'.join(task_ids)}: {places} team places to fill by the inspectors the visits from "
+            f"{label} share (team_size {plan.policy.team_size}), but the quarterly and daily caps allow "
+            f"at most {fits:.1f} of them to be filled"
         )
     return reasons
 
@@ -568,32 +709,170 @@ def visit_components(
     return rank[visit_label]
 
 
-def find_parts(elig: Eligibility, n_inspectors: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """(visits, slots, inspectors) of each connected component, ordered by first visit."""
+def _slot_edges(elig: Eligibility, slots: np.ndarray) -> np.ndarray:
+    """Indices into ``elig.cand`` of the given slots' candidates, slot after slot."""
+    sizes = elig.slot_sizes()[slots]
+    starts = elig.slot_ptr[slots]
+    offsets = np.zeros(len(slots), dtype=np.int64)
+    offsets[1:] = np.cumsum(sizes[:-1])
+    return np.repeat(starts - offsets, sizes) + np.arange(int(sizes.sum()))
+
+
+def find_parts(
+    elig: Eligibility,
+    n_inspectors: int,
+    visit_region: np.ndarray | None = None,
+    split_above: int | None = None,
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, bool]]:
+    """(visits, slots, inspectors, split) of each part, ordered by first visit.
+
+    A part is a connected component of the eligibility graph; a component with more than
+    ``split_above`` candidate edges whose visits lie in several regions (a province task
+    staffed ``local``: the province's own staff may go anywhere) is cut into one part per
+    region, ``split`` True: its shared inspectors appear in several parts, and their capacity
+    is divided among them first (:func:`split_shared`)."""
     n_visits = len(elig.visit_ptr) - 1
     sizes = elig.slot_sizes()
     visit_part = visit_components(n_inspectors, elig.cand, np.repeat(elig.slot_visit, sizes), n_visits)
+    n_comp = int(visit_part.max(initial=-1)) + 1
+    split_comp = np.zeros(n_comp, dtype=bool)
+    if visit_region is not None and split_above is not None and n_visits:
+        edges = np.bincount(visit_part[elig.slot_visit], weights=sizes, minlength=n_comp)
+        n_reg = int(visit_region.max()) + 1
+        pairs = np.unique(visit_part * n_reg + visit_region)
+        regions = np.bincount(pairs // n_reg, minlength=n_comp)
+        split_comp = (edges > split_above) & (regions > 1)
+        if split_comp.any():
+            key = visit_part * (n_reg + 1) + np.where(split_comp[visit_part], visit_region + 1, 0)
+            _, label = np.unique(key, return_inverse=True)
+            first = np.full(int(label.max()) + 1, n_visits, dtype=np.int64)
+            np.minimum.at(first, label, np.arange(n_visits))
+            rank = np.argsort(np.argsort(first, kind="stable"), kind="stable")
+            part_split = np.zeros(len(first), dtype=bool)
+            part_split[rank[label]] = split_comp[visit_part]
+            visit_part = rank[label]
+        else:
+            part_split = split_comp
+    else:
+        part_split = split_comp
     n_parts = int(visit_part.max(initial=-1)) + 1
     visit_order = np.argsort(visit_part, kind="stable")
     visit_bounds = np.searchsorted(visit_part[visit_order], np.arange(n_parts + 1))
     slot_part = visit_part[elig.slot_visit]
     slot_order = np.argsort(slot_part, kind="stable")
     slot_bounds = np.searchsorted(slot_part[slot_order], np.arange(n_parts + 1))
-    edge_part = np.repeat(slot_part, sizes)
-    edge_order = np.argsort(edge_part, kind="stable")
-    edge_bounds = np.searchsorted(edge_part[edge_order], np.arange(n_parts + 1))
     out = []
     for p in range(n_parts):
         vs = visit_order[visit_bounds[p] : visit_bounds[p + 1]]
         ss = slot_order[slot_bounds[p] : slot_bounds[p + 1]]
-        ins = np.unique(elig.cand[edge_order[edge_bounds[p] : edge_bounds[p + 1]]]).astype(np.int64)
-        out.append((vs, ss, ins))
+        ins = np.unique(elig.cand[_slot_edges(elig, ss)]).astype(np.int64)
+        out.append((vs, ss, ins, bool(part_split[p])))
     return out
+
+
+def split_shared(
+    plan: Plan,
+    visits: list[Visit],
+    roster: Roster,
+    elig: Eligibility,
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, bool]],
+    part_region: list[str] | None = None,
+) -> tuple[list[np.ndarray], list[np.ndarray], list[str]]:
+    """Each part's capacity per inspector (quarterly visits), the shared inspectors' divided
+    among the split parts they are eligible in, and the shortages the split shows.
+
+    Before the lottery and without the seed: a small flow on aggregated demand (per part and
+    kind of place, not per visit) routes every place of the split parts to an inspector of
+    that kind there, loads balanced by convex costs as in the lottery (within capacity; a
+    place counted once per slot, at most each slot an inspector fits). Each inspector's share
+    in a part is what the flow gives it there, plus its unused capacity divided over its
+    parts in proportion to the places it fits there (largest remainder, ties to the earlier
+    part): whole visits, summing to its capacity. With each share, the visits the flow gives
+    the inspector in its other parts (``base``): the part's lottery costs its load from there
+    on, so each part balances loads as if it saw the others."""
+    caps = [roster.cap[ins].astype(np.int64) for _, _, ins, _ in parts]
+    base = [np.zeros(len(ins), dtype=np.int64) for _, _, ins, _ in parts]
+    split = [k for k, p in enumerate(parts) if p[3]]
+    if not split:
+        return caps, base, []
+    kinds: dict[tuple, int] = {}
+    slot_kind = np.array(
+        [
+            kinds.setdefault((d, sp), len(kinds))
+            for d, sp in zip(elig.slot_department, elig.slot_specialty, strict=True)
+        ],
+        dtype=np.int64,
+    )
+    n_k = len(kinds)
+    arc_i, arc_g, arc_n, demand = [], [], [], []
+    for j, k in enumerate(split):
+        _, ss, _, _ = parts[k]
+        e = _slot_edges(elig, ss)
+        sk = np.repeat(slot_kind[ss], elig.slot_sizes()[ss])
+        key = elig.cand[e].astype(np.int64) * n_k + sk
+        uk, n = np.unique(key, return_counts=True)
+        arc_i.append(uk // n_k)
+        arc_g.append(j * n_k + uk % n_k)
+        arc_n.append(n)
+        demand.append(np.bincount(slot_kind[ss], minlength=n_k))
+    arc_i_a, arc_g_a, arc_n_a = np.concatenate(arc_i), np.concatenate(arc_g), np.concatenate(arc_n)
+    group_demand = np.concatenate(demand)
+    insp, local_i = np.unique(arc_i_a, return_inverse=True)
+    result = split_capacity(roster.cap[insp], local_i, arc_g_a, arc_n_a, group_demand)
+    if not result.ok:
+        names = {v: k for k, v in kinds.items()}
+        reasons = []
+        for g in np.flatnonzero(result.routed < group_demand).tolist():
+            k = split[g // n_k]
+            dept, spec = names[g % n_k]
+            vs = parts[k][0]
+            tasks = sorted({t for v in vs.tolist() for t in visits[v].task_ids})
+            pool = arc_i_a[arc_g_a == g]
+            where = (
+                f"in region {part_region[k]}"
+                if part_region
+                else f"from visit {visits[int(vs[0])].visit_id} on"
+            )
+            reasons.append(
+                f"{'/'.join(tasks)}: {int(group_demand[g])} visits {where} need {_describe_slot(spec, dept)}; "
+                f"{len(pool)} are eligible after conflicts and leave, capacity {int(roster.cap[pool].sum())}, "
+                f"but the inspectors they share with other regions can give them at most "
+                f"{int(result.routed[g])} (shared inspectors' capacity split by a flow on every region's places)"
+            )
+        return caps, base, reasons
+    # shares: the flow per (inspector, part), plus unused capacity in proportion to places
+    part_of = arc_g_a // n_k
+    key = local_i * len(split) + part_of
+    uk, inv = np.unique(key, return_inverse=True)
+    got = np.bincount(inv, weights=result.arc_flow, minlength=len(uk)).astype(np.int64)
+    fits = np.bincount(inv, weights=arc_n_a, minlength=len(uk)).astype(np.int64)
+    who = uk // len(split)
+    left = roster.cap[insp][who] - np.bincount(who, weights=got, minlength=len(insp)).astype(np.int64)[who]
+    total_fits = np.bincount(who, weights=fits, minlength=len(insp)).astype(np.int64)[who]
+    exact = left * fits
+    lo = exact // np.maximum(total_fits, 1)
+    rem = exact - lo * np.maximum(total_fits, 1)
+    extra = left - np.bincount(who, weights=lo, minlength=len(insp)).astype(np.int64)[who]
+    order = np.lexsort((uk % len(split), -rem, who))  # per inspector: largest remainder first
+    rank_in = np.arange(len(uk)) - np.searchsorted(who[order], who[order])
+    bonus = np.zeros(len(uk), dtype=np.int64)
+    bonus[order] = (rank_in < extra[order]).astype(np.int64)
+    share = got + lo + bonus
+    elsewhere = np.bincount(who, weights=got, minlength=len(insp)).astype(np.int64)[who] - got
+    for j, k in enumerate(split):
+        sel = np.flatnonzero(uk % len(split) == j)
+        ins = parts[k][2]
+        at = np.searchsorted(ins, insp[who[sel]])
+        caps[k] = np.zeros(len(ins), dtype=np.int64)
+        caps[k][at] = share[sel]
+        base[k] = np.zeros(len(ins), dtype=np.int64)
+        base[k][at] = elsewhere[sel]
+    return caps, base, []
 
 
 def _part_problem(
     elig: Eligibility,
-    roster: Roster,
+    caps: np.ndarray,
     visits: np.ndarray,
     slots: np.ndarray,
     inspectors: np.ndarray,
@@ -607,29 +886,33 @@ def _part_problem(
     offsets[1:] = np.cumsum(sizes[:-1])
     idx = np.repeat(starts - offsets, sizes) + np.arange(total)
     cand = elig.cand[idx].astype(np.int64)
-    edge_insp = np.searchsorted(inspectors, cand)
-    edge_slot = np.repeat(np.arange(len(slots)), sizes)
+    edge_insp = np.searchsorted(inspectors, cand).astype(np.int32)  # int32: a province has ~10^7 edges
+    edge_slot = np.repeat(np.arange(len(slots), dtype=np.int32), sizes)
     slot_visit = np.searchsorted(visits, elig.slot_visit[slots])
     # A visit whose slots have fewer than 1/q candidates each, or whose team is more than
     # q times its candidates, cannot keep its pairs under the cap: those pairs are let go.
     tight = np.zeros(len(visits), dtype=bool)
     tight[slot_visit[sizes * q_units < UNIT]] = True
-    pair_key = np.unique(slot_visit[edge_slot] * (len(inspectors) + 1) + edge_insp)
-    union = np.bincount(pair_key // (len(inspectors) + 1), minlength=len(visits))
     n_slots = np.bincount(slot_visit, minlength=len(visits))
-    tight |= union * q_units < n_slots * UNIT
+    widest = np.zeros(len(visits), dtype=np.int64)
+    np.maximum.at(widest, slot_visit, sizes)
+    maybe = np.flatnonzero(widest * q_units < n_slots * UNIT)  # the union may be too small
+    if len(maybe):
+        e = np.flatnonzero(np.isin(slot_visit[edge_slot], maybe))
+        pair = np.unique(slot_visit[edge_slot[e]] * (len(inspectors) + 1) + edge_insp[e])
+        union = np.bincount(pair // (len(inspectors) + 1), minlength=len(visits))
+        tight[maybe] |= union[maybe] * q_units < n_slots[maybe] * UNIT
     problem = MarginalProblem(
         n_inspectors=len(inspectors),
         n_slots=len(slots),
         slot_visit=slot_visit,
         edge_inspector=edge_insp,
         edge_slot=edge_slot,
-        edge_cap=np.full(total, UNIT, dtype=np.int64),
-        pair_cap=np.zeros(0, dtype=np.int64),
-        caps=roster.cap[inspectors],
+        visit_cap=np.where(tight, UNIT, q_units),
+        caps=caps,
         unit=UNIT,
         segment=SEGMENT,
-        edge_soft=np.minimum(UNIT, -(-SPREAD * UNIT // sizes[edge_slot])),
+        edge_soft=np.minimum(UNIT, -(-SPREAD * UNIT // sizes[edge_slot])).astype(np.int32),
     )
     return problem, tight
 
@@ -639,11 +922,10 @@ def solve_part(
 ) -> tuple[MarginalProblem, Marginals]:
     """Marginals of one part: every pair under the cap if the part allows it, else (second
     pass) with the cap let go where it must be, so a diagnosis can say how far it fell short."""
-    _, p_visit, _ = pairs_of(problem)
     result = solved = problem
     for keep_cap in (True, False):
-        pair_cap = np.where(tight_visit[p_visit] | (not keep_cap), UNIT, q_units)
-        solved = dataclasses.replace(problem, pair_cap=pair_cap)
+        visit_cap = np.where(tight_visit | (not keep_cap), UNIT, q_units)
+        solved = dataclasses.replace(problem, visit_cap=visit_cap)
         result = solve_marginals(solved, measure_shortfall=not keep_cap)
         if result.status.ok:
             break
@@ -678,39 +960,46 @@ class Lottery:
         n_i = len(self.roster.inspectors)
         ei = [p.inspectors[p.problem.edge_inspector] for p in self.parts]
         es = [p.slots[p.problem.edge_slot] for p in self.parts]
-        ef = [p.marginals.edge_flow for p in self.parts]
         edge_insp = np.concatenate(ei) if ei else np.zeros(0, np.int64)
         edge_slot = np.concatenate(es) if es else np.zeros(0, np.int64)
-        edge_flow = np.concatenate(ef) if ef else np.zeros(0, np.int64)
         order = np.lexsort((edge_insp, edge_slot))
-        edge_insp, edge_slot, edge_flow = edge_insp[order], edge_slot[order], edge_flow[order]
+        n_key = max(n_i, 1)
+        keys, flows = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+        visit_cap = np.zeros(len(self.elig.visit_ptr) - 1, dtype=np.int64)
+        load = np.zeros(n_i, dtype=np.int64)
+        for p in self.parts:
+            m = p.marginals
+            keys.append(p.visits[m.pair_visit] * n_key + p.inspectors[m.pair_inspector])
+            visit_cap[p.visits] = p.problem.visit_cap
+            flows.append(m.pair_flow)
+            load[p.inspectors] += m.load
+        key = np.concatenate(keys)
+        by_key = np.argsort(key, kind="stable")
         problem = MarginalProblem(
             n_inspectors=n_i,
             n_slots=self.elig.n_slots,
             slot_visit=self.elig.slot_visit,
-            edge_inspector=edge_insp,
-            edge_slot=edge_slot,
-            edge_cap=np.full(len(edge_insp), UNIT, dtype=np.int64),
-            pair_cap=np.zeros(0, dtype=np.int64),
+            edge_inspector=edge_insp[order],
+            edge_slot=edge_slot[order],
+            visit_cap=visit_cap,
             caps=self.roster.cap,
             unit=UNIT,
             segment=SEGMENT,
         )
-        p_insp, p_visit, edge_pair = pairs_of(problem)
-        nv = int(self.elig.slot_visit.max(initial=0)) + 1
-        key = p_insp * nv + p_visit
-        pair_cap = np.zeros(len(key), dtype=np.int64)
-        for p in self.parts:
-            pi, pv, _ = pairs_of(p.problem)
-            k = p.inspectors[pi] * nv + p.visits[pv]
-            pair_cap[np.searchsorted(key, k)] = p.problem.pair_cap
-        problem = dataclasses.replace(problem, pair_cap=pair_cap)
-        load = np.zeros(n_i, dtype=np.int64)
-        for p in self.parts:
-            load[p.inspectors] += p.marginals.load
-        pair_flow = np.bincount(edge_pair, weights=edge_flow, minlength=len(key)).astype(np.int64)
         total = sum(p.marginals.total_flow for p in self.parts)
-        return problem, Marginals(SolveStatus.OPTIMAL, edge_flow, p_insp, p_visit, pair_flow, load, total)
+        empty = np.zeros(0, np.int64)
+        key = key[by_key]
+        marginals = Marginals(
+            SolveStatus.OPTIMAL,
+            key % n_key,
+            key // n_key,
+            np.concatenate(flows)[by_key],
+            load,
+            total,
+            empty,
+            empty,
+        )
+        return problem, marginals
 
     @property
     def problem(self) -> MarginalProblem:
@@ -756,75 +1045,69 @@ def build_lottery(
 ) -> Lottery:
     """Eligibility, parts and marginal probabilities (no randomness: the seed is not used).
     The parts' flows are solved on ``executor`` (default: in this process)."""
+    elig = eligibility(plan, registry, visits, roster, count_first=True)
+    return solve_lottery(plan, registry, visits, roster, elig, executor)
+
+
+def solve_lottery(
+    plan: Plan,
+    registry: Registry,
+    visits: list[Visit],
+    roster: Roster,
+    elig: Eligibility,
+    executor: Executor | None = None,
+    split_above: int | None = None,
+) -> Lottery:
+    """Parts and marginal probabilities from the eligibility (no randomness). A pool of more
+    than ``split_above`` candidate edges (default :data:`SPLIT_ABOVE`) spanning several
+    regions is split by region, its shared inspectors' capacity divided first."""
+    split_above = SPLIT_ABOVE if split_above is None else split_above
     ex = executor or LocalExecutor()
-    elig = eligibility(plan, registry, visits, roster)
     if (elig.slot_sizes() == 0).any():
-        raise InfeasibleError(diagnose(plan, registry, visits, roster, elig, 0.0))
+        raise InfeasibleError(diagnose(plan, registry, visits, roster, elig))
+    shortages = count_shortages(plan, visits, roster, elig)
+    if shortages:  # counting shows it: no flow is built
+        raise InfeasibleError(shortages)
     q = plan.policy.pair_probability_cap
     q_units = int(q * UNIT)
+    region, region_names = visit_regions(registry, visits)
+    found = find_parts(elig, len(roster.inspectors), region, split_above)
+    part_caps, part_base, shortages = split_shared(
+        plan, visits, roster, elig, found, [str(region_names[region[int(p[0][0])]]) for p in found]
+    )
+    if shortages:  # the shared inspectors' split shows it: no lottery flow is built
+        raise InfeasibleError(shortages)
     parts: list[Part] = []
-    for vs, ss, ins in find_parts(elig, len(roster.inspectors)):
-        problem, tight = _part_problem(elig, roster, vs, ss, ins, q_units)
+    for (vs, ss, ins, split), caps, base in zip(found, part_caps, part_base, strict=True):
+        problem, tight = _part_problem(elig, caps, vs, ss, ins, q_units)
+        if split:
+            problem = dataclasses.replace(problem, base_load=base)
         parts.append(Part(visits[int(vs[0])].visit_id, vs, ss, ins, problem, tight))
     solved = map_packed(
         ex, solve_part, [(p.problem, p.tight_visit, q_units) for p in parts], *_packing(parts, ex)
     )
-    routed = 0.0  # team places the caps let the parts fill (for the diagnosis)
-    ok = True
+    failing = []
     for part, (problem, marginals) in zip(parts, solved, strict=True):
         part.problem = problem
         part.marginals = marginals
         if not marginals.status.ok:
-            ok = False
-            routed += marginals.total_flow / UNIT
-        else:
-            routed += problem.n_slots
-    if not ok:
-        raise InfeasibleError(diagnose(plan, registry, visits, roster, elig, routed))
+            tasks = sorted({t for v in part.visits.tolist() for t in visits[v].task_ids})
+            failing.append((part.label, problem.n_slots, marginals.total_flow / UNIT, tasks))
+    if failing:
+        raise InfeasibleError(diagnose(plan, registry, visits, roster, elig, failing))
     return Lottery(parts, elig, visits, roster, q)
 
 
 def round_part(problem: MarginalProblem, result: Marginals, key: str) -> np.ndarray:
-    """Round one part's marginals to one assignment with the hash stream ``key``: which of the
-    part's (inspector, slot) edges are chosen."""
-    p_insp, p_visit, edge_pair = pairs_of(problem)
-    multi = np.bincount(edge_pair, minlength=len(p_insp)) > 1
-    n_i = problem.n_inspectors
-    insp0, slot0 = 1, 1 + n_i
-    pair0 = slot0 + problem.n_slots
-    pair_node = np.full(len(p_insp), -1, dtype=np.int64)
-    pair_node[multi] = pair0 + np.arange(int(multi.sum()))
-    single = ~multi[edge_pair]
-    e_single = np.flatnonzero(single)
-    m_idx = np.flatnonzero(multi)
-    e_multi = np.flatnonzero(~single)
-    # source -> inspector; inspector -> slot (single); inspector -> pair; pair -> slot.
-    tails = np.concatenate(
-        [
-            np.zeros(n_i, np.int64),
-            insp0 + problem.edge_inspector[e_single],
-            insp0 + p_insp[m_idx],
-            pair_node[edge_pair[e_multi]],
-        ]
-    )
-    heads = np.concatenate(
-        [
-            insp0 + np.arange(n_i),
-            slot0 + problem.edge_slot[e_single],
-            pair_node[m_idx],
-            slot0 + problem.edge_slot[e_multi],
-        ]
-    )
-    values = np.concatenate(
-        [result.load, result.edge_flow[e_single], result.pair_flow[m_idx], result.edge_flow[e_multi]]
-    )
-    rounded = np.asarray(round_flow(tails, heads, values, UNIT, key))
-    first_edge = n_i
-    second_edge = n_i + len(e_single) + len(m_idx)
-    chosen = np.zeros(len(problem.edge_inspector), dtype=bool)
-    chosen[e_single] = rounded[first_edge : first_edge + len(e_single)] == UNIT
-    chosen[e_multi] = rounded[second_edge:] == UNIT
-    return chosen
+    """Round one part's marginals to one assignment with the hash stream ``key``: per slot of
+    the part, the inspector (part-local index) that fills it."""
+    net = network(problem)
+    tails, heads, values = rounding_network(problem, net, result)
+    rounded = round_flow_array(tails, heads, values, UNIT, key)
+    n_i, n_p = problem.n_inspectors, len(net.pair_inspector)
+    pair_on = rounded[n_i : n_i + n_p] == UNIT
+    via_on = rounded[n_i + n_p : n_i + n_p + len(net.via)] == UNIT
+    return assign_slots(problem, net, pair_on, via_on)
 
 
 def draw_teams(
@@ -841,8 +1124,8 @@ def draw_teams(
         *_packing(parts, ex),
     )
     team_of_slot = np.full(elig.n_slots, -1, dtype=np.int64)
-    for p, chosen in zip(parts, rounded, strict=True):
-        team_of_slot[p.slots[p.problem.edge_slot[chosen]]] = p.inspectors[p.problem.edge_inspector[chosen]]
+    for p, slot_insp in zip(parts, rounded, strict=True):
+        team_of_slot[p.slots] = np.where(slot_insp >= 0, p.inspectors[np.maximum(slot_insp, 0)], -1)
     if (team_of_slot < 0).any():
         raise AssertionError("lottery left a slot empty")
     ids = [ins.inspector_id for ins in roster.inspectors]

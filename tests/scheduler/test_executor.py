@@ -95,17 +95,17 @@ def test_parts_share_no_inspector_and_cover_every_visit(province, local_run):
     elig = eligibility(p, registry, visits, roster)
     parts = find_parts(elig, len(roster.inspectors))
     assert len(parts) >= 4  # at least one per county bureau
-    seen_visits = np.concatenate([vs for vs, _, _ in parts])
+    seen_visits = np.concatenate([vs for vs, _, _, _ in parts])
     assert sorted(seen_visits.tolist()) == list(range(len(visits)))
     owner: dict[int, int] = {}
-    for k, (vs, ss, ins) in enumerate(parts):
+    for k, (vs, ss, ins, _) in enumerate(parts):
         assert set(elig.slot_visit[ss].tolist()) == set(vs.tolist())
         for s in ss.tolist():
             assert set(elig.candidates(s).tolist()) <= set(ins.tolist())
         for i in ins.tolist():
             assert owner.setdefault(i, k) == k, f"inspector {i} in parts {owner[i]} and {k}"
     # Parts are ordered by their first visit.
-    firsts = [int(vs.min()) for vs, _, _ in parts]
+    firsts = [int(vs.min()) for vs, _, _, _ in parts]
     assert firsts == sorted(firsts)
 
 

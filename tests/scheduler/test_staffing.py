@@ -231,6 +231,84 @@ def test_capacity_shortfall_names_task_and_capacity():
             reg, f.plan([task(specialty="special_equipment", ratio={"A": 0.5, "B": 0.5, "C": 0.5, "D": 0.5})])
         )
     assert (
-        "visits need a special_equipment inspector of department market between 2026-01-05 and 2026-03-31; 1 is eligible after conflicts and leave, capacity 3"
+        "visits need a special_equipment inspector between 2026-01-05 and 2026-03-31; 1 is eligible after leave and certificates, capacity 3"
         in str(err.value)
     )
+
+
+def _no_flow(*_a, **_k):
+    raise AssertionError("a flow was built although counting shows the shortage")
+
+
+def test_counting_reports_every_short_task_before_any_flow(monkeypatch):
+    """Two tasks short of their joining department and of a specialty: both named with the
+    numbers, before any per-visit work (the pair exclusions are never computed) and with no
+    flow solved."""
+    import scheduler.staffing as st
+
+    monkeypatch.setattr(st, "solve_part", _no_flow)
+    monkeypatch.setattr(st, "_pair_exclusions", _no_flow)
+    market = pool(8, specialties=frozenset({"general"}))
+    food = [f.inspector("F1", specialties=frozenset({"food"}), quarterly_cap=4)]
+    eco = pool(2, agency="ST130123", prefix="E", quarterly_cap=5)
+    reg = f.registry(60, market + food + eco)
+    reg.enterprises["industry"] = ["H6210"] * 20 + ["C13"] * 40
+    half = {"A": 1, "B": 1, "C": 1, "D": 1}
+    p = f.plan(
+        [
+            task(task_id="T-FOOD", specialty="food", ratio=half, population={"industries": ["H62"]}),
+            task(
+                task_id="T-ECO", joint_agencies=["ST130123"], ratio=half, population={"industries": ["C13"]}
+            ),
+        ]
+    )
+    with pytest.raises(InfeasibleError) as err:
+        run(reg, p)
+    msg = str(err.value)
+    assert (
+        "T-ECO: 40 visits need an inspector of department ecology between 2026-01-05 and 2026-03-31; "
+        "2 are eligible after leave and certificates, capacity 10" in msg
+    )
+    assert (
+        "T-FOOD: 20 visits need a food inspector between 2026-01-05 and 2026-03-31; "
+        "1 is eligible after leave and certificates, capacity 4" in msg
+    )
+
+
+def test_counting_uses_the_capacity_within_the_window():
+    """Quarterly cap 30 each, but a five-day window at one visit a day: 3 inspectors make at
+    most 15 visits there, so 10 visits of 2 places (20) cannot be staffed."""
+    reg = f.registry(10, pool(3))
+    p = f.plan([task(window={"start": "2026-02-02", "end": "2026-02-06"})], daily_cap=1)
+    with pytest.raises(InfeasibleError) as err:
+        run(reg, p)
+    assert "T1: 20 team places to fill between 2026-02-02 and 2026-02-06; 3 are eligible" in str(err.value)
+    assert "capacity 15" in str(err.value)
+
+
+def test_what_counting_cannot_show_is_measured_on_the_failing_part_only():
+    """Food holders F + Y and special-equipment holders Y + Z each suffice for their task, but
+    Y cannot do both: only the flow finds it, and only that part is reported."""
+    x = f.inspector("X", specialties=frozenset({"food"}), quarterly_cap=5)
+    y = f.inspector("Y", specialties=frozenset({"food", "special_equipment"}), quarterly_cap=8)
+    z = f.inspector("Z", specialties=frozenset({"special_equipment"}), quarterly_cap=5)
+    other = pool(6, prefix="K", agency="SJ130124", specialties=frozenset({"general"}))
+    reg = f.registry(30, [x, y, z] + pool(10, specialties=frozenset({"general"})) + other)
+    reg.enterprises["industry"] = ["H6210"] * 10 + ["C13"] * 10 + ["F5211"] * 10
+    reg.enterprises.loc[20:, "region_code"] = "130124"
+    all_ = {"A": 1, "B": 1, "C": 1, "D": 1}
+    p = f.plan(
+        [
+            task(task_id="T-F", specialty="food", ratio=all_, population={"industries": ["H62"]}),
+            task(
+                task_id="T-S", specialty="special_equipment", ratio=all_, population={"industries": ["C13"]}
+            ),
+            task(task_id="T-OTHER", agency_id="SJ130124", ratio=all_),
+        ]
+    )
+    with pytest.raises(InfeasibleError) as err:
+        run(reg, p)
+    msg = str(err.value)
+    assert msg.startswith("T-F/T-S: 40 team places to fill by the inspectors the visits from ")
+    assert "T-OTHER" not in msg
+    assert "at most 38.0 of them" in msg
