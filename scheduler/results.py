@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from scheduler.messages import t
 from scheduler.workdays import WorkCalendar
 
 CATEGORIES = (
@@ -39,7 +40,7 @@ def check_category(category: str) -> str:
     if cat == "通过登记的住所无法联系":
         cat = "通过登记的住所（经营场所）无法联系"
     if cat not in CATEGORIES:
-        raise ValueError(f"unknown result category {category!r}; one of: {', '.join(CATEGORIES)}")
+        raise ValueError(t("unknown_category", category=category, allowed="、".join(CATEGORIES)))
     return cat
 
 
@@ -58,7 +59,7 @@ def overdue(
 ) -> list[tuple[str, dt.date, dt.date, str]]:
     """(visit_id, visit date, due date, state) of visits whose result is not published by its due date.
 
-    State is ``no result`` or ``result not published``.
+    State (in the current language): no result, result not published, or published late.
     """
     out = []
     for visit_id, date in visits:
@@ -67,8 +68,8 @@ def overdue(
         due = due_date(date, calendar)
         entry = results.get(visit_id)
         if due < today and (entry is None or entry.published_on is None or entry.published_on > due):
-            state = "no result" if entry is None else "result not published"
+            state = t("state_no_result") if entry is None else t("state_not_published")
             if entry is not None and entry.published_on is not None:
-                state = f"published late on {entry.published_on}"
+                state = t("state_published_late", day=entry.published_on)
             out.append((visit_id, date, due, state))
     return sorted(out, key=lambda r: (r[2], r[0]))
