@@ -391,6 +391,8 @@ def cmd_overdue(out: Path, today: str | None) -> int:
 
 def cmd_audit_verify(out: Path, head: str | None) -> int:
     folder = Path(out)
+    if head is not None and not re.fullmatch(r"[0-9a-f]{64}", head.strip().lower()):
+        raise _arg("--head", t("bad_head", value=head))
     if not folder.is_dir():
         raise InputError(Problem(str(folder), None, None, t("run_folder_missing")))
     log = folder / "audit.jsonl"
@@ -658,7 +660,18 @@ def build_parser() -> argparse.ArgumentParser:
     ua.add_argument("name", help=t("h_user_name"))
     ua.add_argument("--role", choices=["planner", "auditor"], required=True, help=t("h_role"))
     ua.add_argument("--password-stdin", action="store_true", help=t("h_password_stdin"))
+    _lang_everywhere(parser)
     return parser
+
+
+def _lang_everywhere(parser: argparse.ArgumentParser) -> None:
+    """``--lang`` is accepted after any subcommand too (``randinspect verify RUN --lang en``)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                if not any("--lang" in a.option_strings for a in sub._actions):
+                    sub.add_argument("--lang", choices=LANGS, default=argparse.SUPPRESS, help=t("h_lang"))
+                _lang_everywhere(sub)
 
 
 def _language_from(argv: list[str]) -> str | None:

@@ -139,6 +139,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     ),
     "audit_ok": ("审计记录完好：共 {count} 条，末条哈希 {head}", "audit record intact: {count} records, head {head}"),
     "audit_broken": ("审计记录有问题：{message}", "AUDIT RECORD BROKEN: {message}"),
+    "bad_head": ("末条哈希应为 64 位十六进制数，{value!r} 不是", "a head hash has 64 hex digits; {value!r} does not"),
     "not_verified": ("核验不通过", "NOT VERIFIED"),
     "seed_kind_test": ("测试", "test"),
     "seed_kind_public": ("正式", "public"),
