@@ -273,6 +273,43 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "{tasks}：检查 {visit} 需要{what}，在 {start} 至 {end} 之间替换 {inspector}；{why}",
         "{tasks}: visit {visit} needs {what} to replace {inspector} between {start} and {end}; {why}",
     ),
+    # --- staffing, dates and visits: why a plan is infeasible (staffing.py, pipeline.py, visits.py) ---
+    "list_sep": ("，", ", "),
+    "excluded_n": ("{n} 人{why}", "{n} {why}"),
+    "excluded_certificate": ("无执法证或非辅助人员", "no certificate or auxiliary"),
+    "excluded_conflict": ("已申报利害关系", "declared conflict"),
+    "excluded_former_employer": ("曾在该企业任职", "former employer"),
+    "excluded_relative": ("是法定代表人的亲属", "relative of the legal representative"),
+    "excluded_rotation": ("回看期内检查过该企业（轮换）", "inspected it within the lookback (rotation)"),
+    "excluded_availability": ("期间休假或执法证到期", "on leave or certificate expiring in the window"),
+    "excluded_cap": ("本季度已无余量", "no capacity left this quarter"),
+    "excluded_without": ("{n} 人符合其他条件但不具备 {specialty} 专长", "{n} eligible but without {specialty}"),
+    "excluded_no_agency": ("允许的机构中没有检查人员", "nobody works for the allowed agencies"),
+    "staffing_none_eligible": (
+        "{tasks}：{n} 次检查需要{what}（{start} 至 {end}）；符合条件的为 0 人（例如检查 {visit}，{code}：{why}）",
+        "{tasks}: {n} visit(s) need {what} between {start} and {end}; 0 are eligible (e.g. visit {visit}, {code}: {why})",
+    ),
+    "staffing_capacity": (
+        "{task}：{n} 次检查需要{what}（{start} 至 {end}）；排除利害关系和休假后符合条件的有 {pool} 人，容量 capacity {capacity}",
+        "{task}: {n} visits need {what} between {start} and {end}; {pool} eligible after conflicts and leave, capacity {capacity}",
+    ),
+    "staffing_caps": (
+        "派员：需填补 {need} 个检查组席位（team_size {team_size}），但季度和每日上限最多只能填补 {routed} 个",
+        "staffing: {need} team places to fill (team_size {team_size}), but the quarterly and daily caps allow at most {routed} of them to be filled",
+    ),
+    "dates_no_common_day": ("{tasks}：检查 {visit} 的检查组没有共同的可用工作日", "{tasks}: visit {visit}: its team shares no available working day"),
+    "dates_no_schedule": (
+        "排期：找不到让每名检查人员都在每日上限内、且全组都有空的日程（求解状态 {status}；自检查 {visit} 起）",
+        "dates: no schedule keeps every inspector within the daily cap on days the whole team is available (solver status {status}; visits from {visit})",
+    ),
+    "visits_windows": (
+        "{code}：任务 {tasks} 都抽中了它，但检查时段不重叠，需要 {n} 次检查；max_visits_per_enterprise 只允许再检查 {allowed} 次",
+        "{code}: tasks {tasks} drew it but their windows do not overlap, so it needs {n} visits; max_visits_per_enterprise allows {allowed} more",
+    ),
+    "pairs_over_cap": (
+        "{n} 组检查人员与企业的配对概率超过 pair_probability_cap {cap}：以下检查符合条件的人员太少：{visits}（最大配对概率 {max_p}）",
+        "{n} inspector-enterprise pairs exceed pair_probability_cap {cap}: too few eligible inspectors for visits {visits} (max pair probability {max_p})",
+    ),
     # --- working days (workdays.py) ---
     "calendar_where": ("工作日历", "calendar"),
     "calendar_missing_year": (

@@ -45,6 +45,7 @@ from scheduler.draw import recent_history
 from scheduler.errors import InfeasibleError
 from scheduler.executor import Executor, LocalExecutor, map_packed
 from scheduler.lottery import round_flow
+from scheduler.messages import t
 from scheduler.plan import Plan
 from scheduler.registry import Inspector, Registry
 from scheduler.result import StaffingStats, Visit
@@ -189,15 +190,8 @@ class Eligibility:
         ]
 
 
-EXCLUSION_TEXT = {
-    "certificate": "no certificate or auxiliary",
-    "conflict": "declared conflict",
-    "former_employer": "former employer",
-    "relative": "relative of the legal representative",
-    "rotation": "inspected it within the lookback (rotation)",
-    "availability": "on leave or certificate expiring in the window",
-    "cap": "no capacity left this quarter",
-}
+EXCLUSION_KEYS = ("certificate", "conflict", "former_employer", "relative", "rotation", "availability", "cap")
+"""Why an inspector is not eligible for a visit; texts in :mod:`scheduler.messages` (``excluded_*``)."""
 PAIR_REASONS = ("conflict", "former_employer", "relative", "rotation")  # checked in this order
 
 
@@ -461,9 +455,8 @@ def eligibility(plan: Plan, registry: Registry, visits: list[Visit], roster: Ros
 
 
 def _describe_slot(specialty: str | None, department: str | None) -> str:
-    article = "an" if specialty and specialty[0] in "aeiou" else "a"
-    what = f"{article} {specialty} inspector" if specialty else "an inspector"
-    return f"{what} of department {department}" if department else what
+    what = t("recusal_specialty", specialty=specialty) if specialty else t("recusal_any")
+    return t("recusal_department", department=department, what=what) if department else what
 
 
 def diagnose(
@@ -479,18 +472,16 @@ def diagnose(
     for (tasks, dept, spec), members in sorted(empty.items(), key=lambda kv: str(kv[0])):
         vi = int(elig.slot_visit[members[0]])
         v = visits[vi]
-        why = [f"{n} {EXCLUSION_TEXT[r]}" for r, n in sorted(elig.excluded[vi].items())]
+        why = [t("excluded_n", n=n, why=t("excluded_" + r)) for r, n in sorted(elig.excluded[vi].items())]
         others = set(
             elig.cand[elig.slot_ptr[elig.visit_ptr[vi]] : elig.slot_ptr[elig.visit_ptr[vi + 1]]].tolist()
         )
         if spec:
-            why.append(f"{len(others)} eligible but without {spec}")
-        what = f"{len(members)} visits need" if len(members) > 1 else "1 visit needs"
+            why.append(t("excluded_without", n=len(others), specialty=spec))
         reasons.append(
-            f"{tasks}: {what} {_describe_slot(spec, dept)} between {v.window_start} and {v.window_end}; "
-            f"0 are eligible (e.g. visit {v.visit_id}, {v.credit_code}: "
-            + (", ".join(why) if why else "nobody works for the allowed agencies")
-            + ")"
+            t("staffing_none_eligible", tasks=tasks, n=len(members), what=_describe_slot(spec, dept),
+              start=v.window_start, end=v.window_end, visit=v.visit_id, code=v.credit_code,
+              why=t("list_sep").join(why) if why else t("excluded_no_agency"))
         )
     if reasons:
         return reasons
@@ -506,16 +497,12 @@ def diagnose(
         if len(members) > capacity:
             task = plan.task(tid)
             reasons.append(
-                f"{tid}: {len(members)} visits need {_describe_slot(spec, dept)} between "
-                f"{task.window_start} and {task.window_end}; {len(pool)} "
-                f"{'is' if len(pool) == 1 else 'are'} eligible after conflicts and leave, capacity {capacity}"
+                t("staffing_capacity", task=tid, n=len(members), what=_describe_slot(spec, dept),
+                  start=task.window_start, end=task.window_end, pool=len(pool), capacity=capacity)
             )
     need = elig.n_slots
     if not reasons:
-        reasons.append(
-            f"staffing: {need} team places to fill (team_size {plan.policy.team_size}), but the quarterly "
-            f"and daily caps allow at most {routed:.1f} of them to be filled"
-        )
+        reasons.append(t("staffing_caps", need=need, team_size=plan.policy.team_size, routed=f"{routed:.1f}"))
     return reasons
 
 

@@ -218,9 +218,9 @@ def test_specialty_missing_is_infeasible_with_task_rule_and_numbers():
     with pytest.raises(InfeasibleError) as err:
         run(reg, f.plan([task(specialty="special_equipment")]))
     msg = str(err.value)
-    assert msg.startswith("T1: 20 visits need a special_equipment inspector of department market")
-    assert "between 2026-01-05 and 2026-03-31; 0 are eligible" in msg
-    assert "6 eligible but without special_equipment" in msg
+    assert msg.startswith("T1：20 次检查需要一名具备 special_equipment 专长的检查人员（market 条线）")
+    assert "（2026-01-05 至 2026-03-31）；符合条件的为 0 人" in msg
+    assert "6 人符合其他条件但不具备 special_equipment 专长" in msg
 
 
 def test_capacity_shortfall_names_task_and_capacity():
@@ -231,6 +231,6 @@ def test_capacity_shortfall_names_task_and_capacity():
             reg, f.plan([task(specialty="special_equipment", ratio={"A": 0.5, "B": 0.5, "C": 0.5, "D": 0.5})])
         )
     assert (
-        "visits need a special_equipment inspector of department market between 2026-01-05 and 2026-03-31; 1 is eligible after conflicts and leave, capacity 3"
+        "次检查需要一名具备 special_equipment 专长的检查人员（market 条线）（2026-01-05 至 2026-03-31）；排除利害关系和休假后符合条件的有 1 人，容量 capacity 3"
         in str(err.value)
     )
