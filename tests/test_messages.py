@@ -1,0 +1,74 @@
+"""The one message catalogue (scheduler/messages.py): Chinese first, English by choice, every
+key used exists in both languages with the same fields, and problems still name file, row and
+column (issue 13, item 4)."""
+
+from __future__ import annotations
+
+import re
+import string
+from pathlib import Path
+
+import pytest
+
+from scheduler.errors import InputError, Problem
+from scheduler.messages import CATALOGUE, language, set_language, t
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def fields(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+@pytest.mark.parametrize("key", sorted(CATALOGUE))
+def test_every_text_has_both_languages_with_the_same_fields(key):
+    zh, en = CATALOGUE[key]
+    assert zh.strip() and en.strip()
+    assert fields(zh) == fields(en), key
+
+
+def test_every_key_the_code_uses_is_in_the_catalogue():
+    used = set()
+    for path in [*ROOT.glob("scheduler/*.py"), *ROOT.glob("solver/*.py")]:
+        text = path.read_text(encoding="utf-8")
+        used |= set(re.findall(r'\b(?:t|msg)\("([a-z_0-9]+)"[,)]', text))
+    assert used, "the scan found nothing"
+    assert sorted(used - set(CATALOGUE)) == []
+
+
+def test_the_language_is_chinese_unless_chosen(monkeypatch):
+    for var in ("RANDINSPECT_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(var, raising=False)
+    assert language() == "zh"
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    assert language() == "zh"
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
+    assert language() == "en"
+    monkeypatch.setenv("RANDINSPECT_LANG", "zh")
+    assert language() == "zh"
+    set_language("en")
+    assert language() == "en" and t("not_verified") == "NOT VERIFIED"
+    set_language(None)
+    assert t("not_verified") == "核验不通过"
+    with pytest.raises(ValueError):
+        set_language("fr")
+
+
+def test_a_problem_names_file_row_column_and_the_files_own_header():
+    p = Problem("enterprises.csv", 17, "credit_code", "校验位错误", header="统一社会信用代码")
+    assert str(p) == "enterprises.csv，第 17 行，列 credit_code（统一社会信用代码）：校验位错误"
+    assert p.render("en") == "enterprises.csv, row 17, column credit_code (统一社会信用代码): 校验位错误"
+    assert str(Problem("plan.yaml", None, "quarter", "x")) == "plan.yaml，列 quarter：x"
+    assert str(Problem("命令行", None, "--from", "x")) == "命令行，选项 --from：x"
+    many = InputError([Problem("a.csv", k, "c", "x") for k in range(2, 205)])
+    assert many.render().splitlines()[-1] == "……另有 3 个问题"
+
+
+def test_the_command_line_speaks_english_when_asked(tmp_path, capsys):
+    from scheduler.cli import main
+
+    assert main(["verify", str(tmp_path / "nowhere"), "--lang", "en"]) == 2
+    err = capsys.readouterr().err
+    assert "bad input (1 problems)" in err and "the folder does not exist" in err
+    assert main(["verify", str(tmp_path / "nowhere")]) == 2
+    assert "输入有误（1 个问题）" in capsys.readouterr().err
