@@ -14,7 +14,7 @@ from scheduler.draw import draw
 from scheduler.errors import InfeasibleError
 from scheduler.executor import Executor, LocalExecutor, make_executor, map_packed
 from scheduler.importer import load_registry
-from scheduler.messages import t
+from scheduler.messages import t as msg
 from scheduler.plan import Plan, check_plan_against_registry, load_plan
 from scheduler.registry import Registry
 from scheduler.result import PlanResult, Visit
@@ -89,7 +89,7 @@ def schedule(
     if bad:
         raise InfeasibleError(
             [
-                t("dates_no_common_day", tasks="/".join(v.task_ids), visit=v.visit_id)
+                msg("dates_no_common_day", tasks="/".join(v.task_ids), visit=v.visit_id)
                 for v in bad
             ]
         )
@@ -115,7 +115,7 @@ def schedule(
     for g, r in zip(groups, results, strict=True):
         if not r.status.ok or min(r.days, default=0) < 0:
             raise InfeasibleError(
-                t("dates_no_schedule", status=r.status.value, visit=visits[int(g[0])].visit_id)
+                msg("dates_no_schedule", status=r.status.value, visit=visits[int(g[0])].visit_id)
             )
         days[g] = r.days
     return [
@@ -179,7 +179,7 @@ def run_plan(
     warnings = []
     if stats.pairs_over_cap:
         warnings.append(
-            t("pairs_over_cap", n=stats.pairs_over_cap, cap=stats.pair_probability_cap,
+            msg("pairs_over_cap", n=stats.pairs_over_cap, cap=stats.pair_probability_cap,
               visits=", ".join(stats.visits_over_cap[:20]) + (" …" if len(stats.visits_over_cap) > 20 else ""),
               max_p=f"{stats.max_pair_probability:.3f}")
         )
