@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
@@ -79,5 +80,10 @@ Planner = Annotated[User, Depends(require("planner"))]
 PlannerOrAuditor = Annotated[User, Depends(require("planner", "auditor"))]
 
 
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+"""The bureaus' time zone: every page and export shows times here (stored times are UTC)."""
+
+
 def today() -> dt.date:
-    return dt.date.today()
+    """Today's date in China (Asia/Shanghai), whatever the server's own time zone."""
+    return dt.datetime.now(SHANGHAI).date()

@@ -378,13 +378,14 @@ def cmd_publish(out: Path, visits: list[str], on: str | None) -> int:
 
 
 def cmd_overdue(out: Path, today: str | None) -> int:
+    from scheduler.results import state_text
     from scheduler.runfolder import overdue_results
 
     day = _day("--today", today) if today else dt.date.today()
     read_manifest(out)
     rows = overdue_results(out, day)
     for visit_id, date, due, state in rows:
-        print(t("overdue_row", visit=visit_id, date=date, due=due, state=state))
+        print(t("overdue_row", visit=visit_id, date=date, due=due, state=state_text(state)))
     print(t("overdue_total", n=len(rows), day=day))
     return 0
 

@@ -54,12 +54,24 @@ def due_date(visit_date: dt.date, calendar: WorkCalendar, working_days: int = PU
     return day
 
 
+def state_text(state: str) -> str:
+    """An :func:`overdue` state in the current language."""
+    if state == "no result":
+        return t("state_no_result")
+    if state == "result not published":
+        return t("state_not_published")
+    if state.startswith("published late on "):
+        return t("state_published_late", day=state.removeprefix("published late on "))
+    return state
+
+
 def overdue(
     visits: list[tuple[str, dt.date]], results: dict[str, ResultEntry], today: dt.date, calendar: WorkCalendar
 ) -> list[tuple[str, dt.date, dt.date, str]]:
     """(visit_id, visit date, due date, state) of visits whose result is not published by its due date.
 
-    State (in the current language): no result, result not published, or published late.
+    State is ``no result``, ``result not published`` or ``published late on DATE``: values the
+    service returns as they are; :func:`state_text` says them in the current language.
     """
     out = []
     for visit_id, date in visits:
@@ -68,8 +80,8 @@ def overdue(
         due = due_date(date, calendar)
         entry = results.get(visit_id)
         if due < today and (entry is None or entry.published_on is None or entry.published_on > due):
-            state = t("state_no_result") if entry is None else t("state_not_published")
+            state = "no result" if entry is None else "result not published"
             if entry is not None and entry.published_on is not None:
-                state = t("state_published_late", day=entry.published_on)
+                state = f"published late on {entry.published_on}"
             out.append((visit_id, date, due, state))
     return sorted(out, key=lambda r: (r[2], r[0]))

@@ -170,3 +170,27 @@ def test_overdue(app, client, planner, auditor, finished_draw):  # noqa: F811
     assert client.get(f"/api/draws/{draw.draw_id}/overdue", params={"today": "yesterday"}, headers=planner).status_code == 422
     assert client.get("/api/draws/999999/overdue", headers=planner).status_code == 404
     assert client.get(f"/api/draws/{draw.draw_id}/overdue").status_code == 401
+
+
+def test_the_public_sees_a_visits_date_only_once_it_has_passed(app, client, planner, finished_draw):  # noqa: F811
+    draw = finished_draw
+    dates = sorted({v.date for v in draw.visits.values()})
+    middle = dates[len(dates) // 2]
+    app.dependency_overrides[today] = lambda: dates[0]
+    assert client.post(f"/api/draws/{draw.draw_id}/publish", headers=planner).status_code == 200
+    app.dependency_overrides[today] = lambda: middle
+    items = client.get("/api/public/results", params={"limit": 1000}).json()["items"]
+    shown = {x["visit_id"]: x["date"] for x in items}
+    for visit_id, date in shown.items():
+        visit_date = draw.visits[visit_id].date
+        assert date == (visit_date.isoformat() if visit_date < middle else None), visit_id
+    assert any(d is None for d in shown.values()) and any(d for d in shown.values())
+    rows = list(csv.DictReader(io.StringIO(client.get("/api/public/results.csv").content.decode("utf-8-sig"))))
+    assert all((r["date"] == "") == (draw.visits[r["visit_id"]].date >= middle) for r in rows)
+    app.dependency_overrides.clear()
+
+
+def test_today_is_chinas_date():
+    from api.deps import SHANGHAI
+
+    assert today() == dt.datetime.now(SHANGHAI).date()

@@ -34,7 +34,14 @@ def test_overdue_lists_missing_unpublished_and_late_results():
     }
     rows = overdue(visits, results, dt.date(2026, 4, 2), cal)
     assert rows == [
-        ("V1", dt.date(2026, 3, 2), dt.date(2026, 3, 30), "未录入结果"),
-        ("V2", dt.date(2026, 3, 2), dt.date(2026, 3, 30), "结果未公示"),
-        ("V4", dt.date(2026, 3, 2), dt.date(2026, 3, 30), "2026-04-01 逾期公示"),
+        ("V1", dt.date(2026, 3, 2), dt.date(2026, 3, 30), "no result"),
+        ("V2", dt.date(2026, 3, 2), dt.date(2026, 3, 30), "result not published"),
+        ("V4", dt.date(2026, 3, 2), dt.date(2026, 3, 30), "published late on 2026-04-01"),
     ]
+
+
+def test_states_are_said_in_the_current_language():
+    from scheduler.results import state_text
+
+    assert state_text("no result") == "未录入结果"
+    assert state_text("published late on 2026-04-01") == "2026-04-01 逾期公示"
