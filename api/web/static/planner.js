@@ -8,6 +8,7 @@
   var KEY = "randinspect.token";
   var $ = function (id) { return document.getElementById(id); };
   var tr = function (k) { return T[k] || k; };
+  var label = function (prefix, value) { return T[prefix + value] || value; };  // stages, statuses
 
   function token() { return sessionStorage.getItem(KEY); }
 
@@ -348,7 +349,7 @@
           ? el("a", { href: "/planner/draws/" + p.current_draw_id + "?lang=" + window.LANG, text: tr("pl_open_draw") })
           : el("span");
         tbody.appendChild(el("tr", {}, [el("td", { text: String(p.id) }), el("td", { text: p.name }),
-          el("td", { text: String(p.spec.quarter || "") }), el("td", { text: p.status }), el("td", {}, [link])]));
+          el("td", { text: String(p.spec.quarter || "") }), el("td", { text: label("pl_plan_status_", p.status) }), el("td", {}, [link])]));
       });
     });
   }
@@ -360,7 +361,7 @@
       if (!res.ok) { $("draw-error").textContent = errorText(res); return; }
       var d = res.data;
       $("draw-progress").value = d.progress;
-      $("draw-stage").textContent = tr("pl_stage") + ": " + d.stage + " (" + Math.round(d.progress * 100) + "%)";
+      $("draw-stage").textContent = tr("pl_stage") + ": " + label("pl_stage_", d.stage) + " (" + Math.round(d.progress * 100) + "%)";
       if (d.status === "running") { setTimeout(function () { poll(drawId, onDone); }, 400); return; }
       if (d.status === "done") {
         $("draw-stage").textContent = tr("pl_draw_done") + " — " + tr("pl_visits") + ": " + d.visits;
@@ -546,7 +547,7 @@
     api("GET", "/api/draws/" + drawId).then(function (res) {
       if (!res.ok) { $("draw-error").textContent = errorText(res); return; }
       var d = res.data;
-      $("draw-info").textContent = tr("pl_seed") + ": " + d.seed + "；" + tr("pl_status") + ": " + d.status +
+      $("draw-info").textContent = tr("pl_seed") + ": " + d.seed + "；" + tr("pl_status") + ": " + label("pl_draw_status_", d.status) +
         (d.visits != null ? "；" + tr("pl_visits") + ": " + d.visits : "");
       poll(drawId, function () {
         $("done-sections").hidden = false;
