@@ -135,6 +135,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "aud_kind_result": {"zh": "检查结果", "en": "result"},
     "aud_kind_publication": {"zh": "公示", "en": "publication"},
     "aud_kind_note": {"zh": "备注", "en": "note"},
+    "pl_search_visits": {"zh": "按企业名称或统一社会信用代码查找", "en": "Find by enterprise name or credit code"},
+    "pl_search": {"zh": "查找", "en": "Find"},
     "pl_stage_queued": {"zh": "排队中", "en": "queued"},
     "pl_stage_materialise": {"zh": "准备名录", "en": "preparing the registry"},
     "pl_stage_import": {"zh": "读取并校验名录", "en": "reading the registry"},

@@ -313,7 +313,14 @@
       var fd = new FormData();
       fd.append("file", f, f.name);
       api("POST", "/planner/plan-file", fd).then(function (res) {
-        if (!res.ok) { setMsg($("plan-msg"), errorText(res), false); return; }
+        $("plan-problems").textContent = "";
+        if (!res.ok) {
+          setMsg($("plan-msg"), errorText(res), false);
+          if (res.data && res.data.problems && res.data.problems.length) {
+            problemsTable($("plan-problems"), tr("pl_problems"), res.data.problems);
+          }
+          return;
+        }
         fillSpec(res.data);
         setMsg($("plan-msg"), tr("pl_loaded") + ": " + f.name + " (" + (res.data.tasks || []).length + ")", true);
       });
@@ -394,7 +401,8 @@
 
   // ------------------------------------------------------------------ a draw's page
 
-  var VISITS_LIMIT = 20;
+  var VISITS_LIMIT = 50;
+  var visitsQuery = "";
   var visitsOffset = 0;
   var visitsTotal = 0;
 
@@ -467,7 +475,8 @@
 
   function loadVisits(drawId) {
     return Promise.all([
-      api("GET", "/api/draws/" + drawId + "/visits?limit=" + VISITS_LIMIT + "&offset=" + visitsOffset),
+      api("GET", "/api/draws/" + drawId + "/visits?limit=" + VISITS_LIMIT + "&offset=" + visitsOffset +
+        (visitsQuery ? "&q=" + encodeURIComponent(visitsQuery) : "")),
       loadVisitKeys(drawId)
     ]).then(function (all) {
       var res = all[0];
@@ -495,7 +504,7 @@
         row.appendChild(resultCell(v, visitKeys[v.visit_id] || {}));
         tbody.appendChild(row);
       });
-      $("visits-range").textContent = (visitsOffset + 1) + "–" + Math.min(visitsOffset + VISITS_LIMIT, visitsTotal) + " / " + visitsTotal;
+      $("visits-range").textContent = visitsTotal ? (visitsOffset + 1) + "–" + Math.min(visitsOffset + VISITS_LIMIT, visitsTotal) + " / " + visitsTotal : "0";
       $("visits-prev").disabled = visitsOffset === 0;
       $("visits-next").disabled = visitsOffset + VISITS_LIMIT >= visitsTotal;
     });
@@ -504,6 +513,12 @@
   function wireDrawPage(drawId) {
     $("visits-prev").addEventListener("click", function () { visitsOffset = Math.max(0, visitsOffset - VISITS_LIMIT); loadVisits(drawId); });
     $("visits-next").addEventListener("click", function () { visitsOffset += VISITS_LIMIT; loadVisits(drawId); });
+    $("visits-search").addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      visitsQuery = $("visits-q").value.trim();
+      visitsOffset = 0;
+      loadVisits(drawId);
+    });
     $("recusal-form").addEventListener("submit", function (ev) {
       ev.preventDefault();
       var body = { visit_id: $("recusal-visit").value.trim(), inspector_id: $("recusal-inspector").value.trim(),
