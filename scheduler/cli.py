@@ -539,7 +539,7 @@ def cmd_user_add(name: str, role: str, password_stdin: bool) -> int:
 class _Formatter(argparse.HelpFormatter):
     """Help in the chosen language: the usage line's prefix comes from the catalogue."""
 
-    def add_usage(self, usage, actions, groups, prefix=None):  # type: ignore[no-untyped-def]
+    def add_usage(self, usage, actions, groups, prefix=None):
         super().add_usage(usage, actions, groups, prefix if prefix is not None else t("usage_prefix"))
 
 
@@ -567,7 +567,7 @@ def translate_argparse(message: str) -> str:
 class Parser(argparse.ArgumentParser):
     """argparse with errors and help in the chosen language; a usage mistake is exit 2."""
 
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("formatter_class", _Formatter)
         kwargs.setdefault("add_help", False)
         super().__init__(*args, **kwargs)

@@ -234,7 +234,7 @@ class _Table:
                 self.df[col] = pd.Series("", index=self.df.index, dtype=str)
         for col in REQUIRED_COLUMNS[self.table]:
             if col not in self.missing:
-                self.report(self.df[col][self.df[col] == ""], col, lambda v, c=col: f"required {c} is empty")
+                self.report(self.df[col][self.df[col] == ""], col, lambda v, c=col: f"required {c} is empty")  # type: ignore[misc]
 
     def report(self, bad: pd.Series, column: str, message: Callable[[str], str]) -> None:
         """One problem per bad value (index = row), at most :data:`MAX_PER_CHECK`, then a count."""

@@ -284,7 +284,7 @@ def inspect_out_folder(out_dir: str | Path) -> OutFolder:
         human.append("publications")
     if (out / "audit.jsonl").exists():
         try:
-            kinds = {r.get("kind") for r in AuditLog(out / "audit.jsonl").records()}
+            kinds = {str(r.get("kind")) for r in AuditLog(out / "audit.jsonl").records()}
         except Exception:  # a record that does not verify is itself something a person must see
             kinds = {"broken"}
         human += [HUMAN_KINDS[k] for k in sorted(kinds & set(HUMAN_KINDS))]

@@ -229,9 +229,9 @@ def parse_plan(raw: Any, name: str = "plan", path: Path | None = None) -> Plan:
             minimum = 0 if key == "lookback_days" else 1
             if key == "team_size":
                 minimum = 2
-            v = r.int_(value, p, minimum)
-            if v is not None:
-                pol_kwargs[key] = v
+            whole = r.int_(value, p, minimum)
+            if whole is not None:
+                pol_kwargs[key] = whole
     policy = Policy(**pol_kwargs)
 
     tasks: list[Task] = []

@@ -70,6 +70,9 @@ def replace_inspector(
         raise InputError(Problem(t("recusal_where"), None, "visit_id", t("no_such_visit", visit=request.visit_id)))
     vi = index[request.visit_id]
     visit = result.visits[vi]
+    if visit.date is None:  # a planned visit always has its date; a recusal needs it
+        raise InputError(Problem(t("recusal_where"), None, "visit_id", t("no_such_visit", visit=request.visit_id)))
+    visit_date: dt.date = visit.date
     if request.inspector_id not in visit.inspector_ids:
         raise InputError(
             Problem(t("recusal_where"), None, "inspector_id", t("recusal_not_on_team", inspector=request.inspector_id, visit=visit.visit_id))
@@ -89,7 +92,7 @@ def replace_inspector(
     ]
     rest = [roster.index[i] for i in visit.inspector_ids if i != request.inspector_id]
     lo, hi = roster.day_range(visit.window_start, visit.window_end)
-    days = sorted(range(lo, hi), key=lambda d: (abs((roster.days[d] - visit.date).days), d))
+    days = sorted(range(lo, hi), key=lambda d: (abs((roster.days[d] - visit_date).days), d))
 
     def free(k: int, d: int, extra: int = 0) -> bool:
         ins = roster.inspectors[k]
@@ -108,7 +111,7 @@ def replace_inspector(
             new = dataclasses.replace(visit, inspector_ids=tuple(team_ids), date=day)
             visits = list(result.visits)
             visits[vi] = new
-            outcome = RecusalOutcome(seq, visit.visit_id, request.inspector_id, pick.inspector_id, visit.date, day, len(here))
+            outcome = RecusalOutcome(seq, visit.visit_id, request.inspector_id, pick.inspector_id, visit_date, day, len(here))
             stats = dataclasses.replace(
                 result.staffing, load={i: n for i, n in Counter(x for v in visits for x in v.inspector_ids).items()}
             )

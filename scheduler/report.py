@@ -8,6 +8,7 @@ the page depends on the clock.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from html import escape
@@ -134,7 +135,7 @@ def _regions_html(result: PlanResult, enterprises: pd.DataFrame) -> str:
     visits: Counter = Counter()
     by_risk: dict[str, Counter] = defaultdict(Counter)
     people: dict[str, set[str]] = defaultdict(set)
-    days: dict[str, list] = {}
+    days: dict[str, tuple[dt.date, dt.date]] = {}
     for v, region, risk in zip(result.visits, regions, risks, strict=True):
         visits[region] += 1
         by_risk[region][str(risk or "?")] += 1
@@ -152,8 +153,8 @@ def _regions_html(result: PlanResult, enterprises: pd.DataFrame) -> str:
     rows = []
     cities = region_labels(result, sorted({city_code(r) for r in visits}))
     for region in sorted(visits):
-        first, last = days.get(region, (None, None))
-        span = f"{first.isoformat()} 至 {last.isoformat()}" if first else "—"
+        period = days.get(region)
+        span = f"{period[0].isoformat()} 至 {period[1].isoformat()}" if period else "—"
         rows.append(
             f"<tr><td>{_e(region)}</td><td>{_e(cities[city_code(region)])}</td><td>{_e('、'.join(names[region]))}</td>"
             + num(visits[region])

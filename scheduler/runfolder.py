@@ -117,7 +117,8 @@ def calendar_of(manifest: dict, out_dir: Path | None = None) -> WorkCalendar:
 
 
 def replay(
-    out_dir: Path, extra_requests: list[RecusalRequest] = (), registry: Path | None = None
+    out_dir: Path, extra_requests: tuple[RecusalRequest, ...] | list[RecusalRequest] = (),
+    registry: Path | None = None
 ) -> tuple[PlanResult, list[RecusalOutcome], dict, Inputs]:
     """Re-run the draw of ``out_dir`` and re-apply its recusals (then ``extra_requests``); the
     inputs are found by name and hash (:func:`locate_inputs`)."""
@@ -267,7 +268,7 @@ def _published_frame(out_dir: Path, results: dict[str, ResultEntry]):
     done = {k: e for k, e in results.items() if e.published_on}
     pub = pub[pub["visit_id"].isin(done)].copy()
     pub["result"] = [done[v].category for v in pub["visit_id"]]
-    pub["published_on"] = [done[v].published_on.isoformat() for v in pub["visit_id"]]
+    pub["published_on"] = [str(done[v].published_on) for v in pub["visit_id"]]
     return pub.reset_index(drop=True)
 
 

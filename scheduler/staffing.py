@@ -108,9 +108,9 @@ def build_roster(plan: Plan, registry: Registry, days: list[dt.date]) -> Roster:
         else:
             available[k] = day_arr <= np.datetime64(ins.certificate_expiry)
     for lv in registry.leave:
-        k = index.get(lv.inspector_id)
-        if k is not None:
-            available[k] &= ~((day_arr >= np.datetime64(lv.start)) & (day_arr <= np.datetime64(lv.end)))
+        at = index.get(lv.inspector_id)
+        if at is not None:
+            available[at] &= ~((day_arr >= np.datetime64(lv.start)) & (day_arr <= np.datetime64(lv.end)))
     cumulative = np.zeros((len(inspectors), len(days) + 1), dtype=np.int64)
     np.cumsum(available, axis=1, out=cumulative[:, 1:])
 
@@ -359,10 +359,10 @@ def eligibility(plan: Plan, registry: Registry, visits: list[Visit], roster: Ros
     pair_ex = _pair_exclusions(plan, registry, visits, codes, reps, roster)
     team_size = plan.policy.team_size
 
-    slot_visit: list[np.ndarray] = []
+    slot_visit: list[int] = []
     slot_dept: list[str | None] = []
     slot_spec: list[str | None] = []
-    sizes: list[np.ndarray] = []
+    sizes: list[int] = []
     cands: list[np.ndarray] = []
     visit_nslots = np.zeros(len(visits), dtype=np.int64)
     excluded: list[Counter] = [Counter()] * len(visits)
@@ -530,6 +530,13 @@ class Part:
     marginals: Marginals | None = None
 
     @property
+    def solution(self) -> Marginals:
+        """The part's marginals, once solved (:func:`solve_part`)."""
+        if self.marginals is None:
+            raise RuntimeError(f"part {self.label} is not solved yet")
+        return self.marginals
+
+    @property
     def size(self) -> int:
         return len(self.problem.edge_inspector)
 
@@ -627,7 +634,6 @@ def solve_part(
     """Marginals of one part: every pair under the cap if the part allows it, else (second
     pass) with the cap let go where it must be, so a diagnosis can say how far it fell short."""
     _, p_visit, _ = pairs_of(problem)
-    result = solved = problem
     for keep_cap in (True, False):
         pair_cap = np.where(tight_visit[p_visit] | (not keep_cap), UNIT, q_units)
         solved = dataclasses.replace(problem, pair_cap=pair_cap)
@@ -665,7 +671,7 @@ class Lottery:
         n_i = len(self.roster.inspectors)
         ei = [p.inspectors[p.problem.edge_inspector] for p in self.parts]
         es = [p.slots[p.problem.edge_slot] for p in self.parts]
-        ef = [p.marginals.edge_flow for p in self.parts]
+        ef = [p.solution.edge_flow for p in self.parts]
         edge_insp = np.concatenate(ei) if ei else np.zeros(0, np.int64)
         edge_slot = np.concatenate(es) if es else np.zeros(0, np.int64)
         edge_flow = np.concatenate(ef) if ef else np.zeros(0, np.int64)
@@ -694,9 +700,9 @@ class Lottery:
         problem = dataclasses.replace(problem, pair_cap=pair_cap)
         load = np.zeros(n_i, dtype=np.int64)
         for p in self.parts:
-            load[p.inspectors] += p.marginals.load
+            load[p.inspectors] += p.solution.load
         pair_flow = np.bincount(edge_pair, weights=edge_flow, minlength=len(key)).astype(np.int64)
-        total = sum(p.marginals.total_flow for p in self.parts)
+        total = int(sum(p.solution.total_flow for p in self.parts))
         return problem, Marginals(SolveStatus.OPTIMAL, edge_flow, p_insp, p_visit, pair_flow, load, total)
 
     @property
@@ -711,7 +717,7 @@ class Lottery:
         """(inspector_id, visit_id) -> probability, for pairs with a positive probability."""
         out: dict[tuple[str, str], float] = {}
         for p in self.parts:
-            m = p.marginals
+            m = p.solution
             for i, v, f in zip(
                 m.pair_inspector.tolist(), m.pair_visit.tolist(), m.pair_flow.tolist(), strict=True
             ):
@@ -805,7 +811,7 @@ def round_part(problem: MarginalProblem, result: Marginals, key: str) -> np.ndar
     values = np.concatenate(
         [result.load, result.edge_flow[e_single], result.pair_flow[m_idx], result.edge_flow[e_multi]]
     )
-    rounded = np.asarray(round_flow(tails, heads, values, UNIT, key))
+    rounded: np.ndarray = np.asarray(round_flow(tails, heads, values, UNIT, key))  # type: ignore[arg-type]
     first_edge = n_i
     second_edge = n_i + len(e_single) + len(m_idx)
     chosen = np.zeros(len(problem.edge_inspector), dtype=bool)
@@ -846,7 +852,7 @@ def draw_teams(
     over_visits: set[str] = set()
     pairs = 0
     for p in parts:
-        m = p.marginals
+        m = p.solution
         expected[p.inspectors] += m.load
         probs = m.pair_flow / UNIT
         pairs += len(probs)
