@@ -329,8 +329,10 @@ def cmd_absent(out: Path, inspector: str, start: str, end: str | None, reason: s
     from scheduler.recusal import RecusalRequest
     from scheduler.runfolder import recuse
 
+    lo = _day("--from", start)
+    hi_or_none = _day("--to", end) if end else None
     try:
-        lo, hi_or_none = parse_range(start, end)
+        parse_range(lo.isoformat(), hi_or_none.isoformat() if hi_or_none else None)
     except ValueError as exc:
         raise _arg("--from/--to", str(exc)) from None
     hi = hi_or_none or dt.date.max
