@@ -147,7 +147,7 @@ def test_a_byte_changed_in_an_output_or_the_record_is_detected(public_run, regis
     lines = (copy / "audit.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
     (copy / "audit.jsonl").write_text("".join(lines[:1] + lines[2:]), encoding="utf-8")
     assert main(["audit", "verify", str(copy)]) == 1
-    assert "record 1" in capsys.readouterr().err
+    assert "第 1 条记录" in capsys.readouterr().err
 
 
 def test_results_publication_and_deadlines(public_run, registry, capsys):

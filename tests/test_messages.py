@@ -72,3 +72,16 @@ def test_the_command_line_speaks_english_when_asked(tmp_path, capsys):
     assert "bad input (1 problems)" in err and "the folder does not exist" in err
     assert main(["verify", str(tmp_path / "nowhere")]) == 2
     assert "输入有误（1 个问题）" in capsys.readouterr().err
+
+
+def test_audit_verify_names_the_first_bad_record_in_chinese(tmp_path, capsys):
+    from scheduler.audit import AuditLog
+    from scheduler.cli import main
+
+    log = AuditLog(tmp_path / "audit.jsonl")
+    for k in range(3):
+        log.append("note", {"k": k})
+    lines = (tmp_path / "audit.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
+    (tmp_path / "audit.jsonl").write_text(lines[0] + lines[2], encoding="utf-8")
+    assert main(["audit", "verify", str(tmp_path)]) == 1
+    assert "第 1 条记录：与上一条的哈希链断开" in capsys.readouterr().err
