@@ -210,7 +210,7 @@ def test_broken_files_name_file_row_and_column(app, client, as_planner):
     assert ("enterprises.csv", 5, "risk_class") in where
     assert ("inspectors.csv", 3, "agency_id") in where
     texts = " | ".join(p["text"] for p in body["problems"])
-    assert "enterprises.csv, row 5, column credit_code: check character" in texts
+    assert "enterprises.csv，第 5 行，列 credit_code：check character" in texts
     assert "NO-SUCH-AGENCY" in texts
     # nothing is stored, nothing recorded
     assert client.get("/api/registries", headers=as_planner).json() == []
