@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from scheduler.errors import InputError, Problem
+from scheduler.messages import t as msg
 from scheduler.registry import (
     ENTERPRISE_COLUMNS,
     HISTORY_COLUMNS,
@@ -147,7 +148,7 @@ def load_registry(folder: str | Path) -> Registry:
     tables: dict[str, _Table] = {}
     if not folder.is_dir():
         raise InputError(
-            Problem(folder.name or str(folder), None, None, "the registry folder does not exist")
+            Problem(folder.name or str(folder), None, None, msg("imp_no_folder"))
         )
     for table in TABLES:
         try:
@@ -159,8 +160,7 @@ def load_registry(folder: str | Path) -> Registry:
                             f"{table}.csv",
                             None,
                             None,
-                            f"required table {table} ({TABLE_LABELS[table]}) is missing: no {table}.csv, "
-                            f".xlsx or .parquet (or {TABLE_LABELS[table]}.*) in {folder}",
+                            msg("imp_table_missing", table=table, label=TABLE_LABELS[table], folder=folder),
                         )
                     )
                 continue
@@ -224,7 +224,7 @@ class _Table:
             if col not in self.df.columns:
                 self.missing.add(col)
                 self.problems.append(
-                    Problem(self.file, None, col, f"required column {col} ({labels[col]}) is missing")
+                    Problem(self.file, None, col, msg("imp_column_missing", column=col, label=labels[col]))
                 )
         for col in labels:
             if col in self.df.columns:
@@ -234,7 +234,7 @@ class _Table:
                 self.df[col] = pd.Series("", index=self.df.index, dtype=str)
         for col in REQUIRED_COLUMNS[self.table]:
             if col not in self.missing:
-                self.report(self.df[col][self.df[col] == ""], col, lambda v, c=col: f"required {c} is empty")  # type: ignore[misc]
+                self.report(self.df[col][self.df[col] == ""], col, lambda v, c=col: msg("imp_required_empty", column=c))  # type: ignore[misc]
 
     def report(self, bad: pd.Series, column: str, message: Callable[[str], str]) -> None:
         """One problem per bad value (index = row), at most :data:`MAX_PER_CHECK`, then a count."""
@@ -243,7 +243,7 @@ class _Table:
         if len(bad) > MAX_PER_CHECK:
             self.problems.append(
                 Problem(
-                    self.file, None, column, f"{len(bad) - MAX_PER_CHECK} more rows with the same problem"
+                    self.file, None, column, msg("imp_more_rows", n=len(bad) - MAX_PER_CHECK)
                 )
             )
 
@@ -272,12 +272,12 @@ class _Table:
         for row, value in s[repeated].iloc[:MAX_PER_CHECK].items():
             self.problems.append(
                 Problem(
-                    self.file, int(row), col, f"duplicate {col} {value!r}, first in row {first_row[value]}"
+                    self.file, int(row), col, msg("imp_duplicate", column=col, value=value, row=first_row[value])
                 )
             )
         if repeated.sum() > MAX_PER_CHECK:
             self.problems.append(
-                Problem(self.file, None, col, f"{repeated.sum() - MAX_PER_CHECK} more duplicate {col} values")
+                Problem(self.file, None, col, msg("imp_more_duplicates", n=repeated.sum() - MAX_PER_CHECK, column=col))
             )
 
     def uscc(self, col: str, values: pd.Series | None = None) -> None:
@@ -294,7 +294,7 @@ class _Table:
         if known is None:
             return
         s = self.df[col] if values is None else values
-        self.report(s[(s != "") & ~s.isin(list(known))], col, lambda v: f"unknown {what} {v!r}")
+        self.report(s[(s != "") & ~s.isin(list(known))], col, lambda v: msg("imp_unknown_" + what, value=v))
 
     def boolean(self, col: str) -> np.ndarray:
         """true/false, 1/0, yes/no, y/n, 是/否 (any case); empty is false."""
@@ -305,7 +305,7 @@ class _Table:
         self.report(
             self.df[col][bad],
             col,
-            lambda v: f"{col} must be true or false (1/0, yes/no, y/n, 是/否), got {v!r}",
+            lambda v: msg("imp_bool", column=col, value=v),
         )
         return true
 
@@ -314,7 +314,7 @@ class _Table:
         s = self.df[col]
         ok = s.str.fullmatch(r"[0-9]{1,18}")
         self.report(
-            s[(s != "") & ~ok], col, lambda v: f"{col} must be a whole number of at least 0, got {v!r}"
+            s[(s != "") & ~ok], col, lambda v: msg("imp_int", column=col, value=v)
         )
         return s.where(ok).astype("Int64")
 
@@ -323,7 +323,7 @@ class _Table:
         s = self.df[col]
         values = _to_float(s)
         bad = (s != "").to_numpy(dtype=bool) & ~((values >= low) & (values <= high))
-        self.report(s[bad], col, lambda v: f"{col} must be a number between {low:g} and {high:g}, got {v!r}")
+        self.report(s[bad], col, lambda v: msg("imp_number", column=col, low=f"{low:g}", high=f"{high:g}", value=v))
         return np.where(bad, np.nan, values)
 
     def date(self, col: str) -> pd.Series:
@@ -331,7 +331,7 @@ class _Table:
         s = self.df[col]
         parsed = pd.to_datetime(s.where(s.str.fullmatch(DATE_PATTERN)), format="%Y-%m-%d", errors="coerce")
         self.report(
-            s[(s != "") & parsed.isna()], col, lambda v: f"{col} must be a date YYYY-MM-DD, got {v!r}"
+            s[(s != "") & parsed.isna()], col, lambda v: msg("imp_date", column=col, value=v)
         )
         return parsed.astype("datetime64[ns]")
 
@@ -362,7 +362,7 @@ class _Table:
 
 
 def _uscc_message(code: str) -> str:
-    message = uscc_problem(code) or "not a valid credit code"
+    message = uscc_problem(code) or msg("imp_not_uscc")
     return message if code in message else f"{code!r}: {message}"
 
 
@@ -371,7 +371,7 @@ def _split(value: str) -> frozenset[str]:
 
 
 def _region(t: _Table) -> None:
-    t.pattern("region_code", REGION_PATTERN, lambda v: f"region code must be 6 digits (GB/T 2260), got {v!r}")
+    t.pattern("region_code", REGION_PATTERN, lambda v: msg("imp_region", value=v))
 
 
 def _enterprises(t: _Table) -> pd.DataFrame:
@@ -386,9 +386,9 @@ def _enterprises(t: _Table) -> pd.DataFrame:
     t.pattern(
         "industry",
         INDUSTRY_PATTERN,
-        lambda v: f"industry must be a GB/T 4754 code (section letter A-T and up to 4 digits), got {v!r}",
+        lambda v: msg("imp_industry", value=v),
     )
-    t.choice("risk_class", "ABCD", lambda v: f"risk class must be A, B, C or D, got {v!r}")
+    t.choice("risk_class", "ABCD", lambda v: msg("plan_risk_class_got", value=v))
     typed = {
         "key_area": t.boolean("key_area"),
         "abnormal": t.boolean("abnormal"),
@@ -411,7 +411,7 @@ def _agencies(t: _Table) -> dict[str, Agency]:
     t.report(
         df["level"][(df["level"] != "") & ~df["level"].str.lower().isin(list(LEVELS))],
         "level",
-        lambda v: f"level must be province, city, county or township (省/市/县/乡), got {v!r}",
+        lambda v: msg("imp_level", value=v),
     )
     first = df[(df["agency_id"] != "") & ~df["agency_id"].duplicated()]
     by_id = {r.agency_id: (row, r) for row, r in zip(first.index, t.rows(first), strict=True)}
@@ -420,7 +420,7 @@ def _agencies(t: _Table) -> dict[str, Agency]:
         if not parent or "agency_id" in t.missing:
             continue
         if parent not in by_id:
-            t.problems.append(Problem(t.file, int(row), "parent_id", f"unknown parent agency {parent!r}"))
+            t.problems.append(Problem(t.file, int(row), "parent_id", msg("imp_unknown_parent", parent=parent)))
             continue
         p = by_id[parent][1]
         if p.department != r.department:
@@ -429,7 +429,7 @@ def _agencies(t: _Table) -> dict[str, Agency]:
                     t.file,
                     int(row),
                     "parent_id",
-                    f"parent {parent!r} belongs to department {p.department!r}, this agency to {r.department!r}",
+                    msg("imp_parent_department", parent=parent, theirs=p.department, mine=r.department),
                 )
             )
         mine, theirs = LEVELS.get(r.level.lower()), LEVELS.get(p.level.lower())
@@ -439,8 +439,7 @@ def _agencies(t: _Table) -> dict[str, Agency]:
                     t.file,
                     int(row),
                     "parent_id",
-                    f"parent {parent!r} is at level {theirs.name.lower()}, "
-                    f"not above this agency's level {mine.name.lower()}",
+                    msg("imp_parent_level", parent=parent, theirs=theirs.name.lower(), mine=mine.name.lower()),
                 )
             )
     _loops(t, {a: (row, r.parent_id) for a, (row, r) in by_id.items()})
@@ -470,10 +469,10 @@ def _loops(t: _Table, parents: dict[str, tuple[int, str]]) -> None:
             loop = path[path.index(node) :]
             k = min(range(len(loop)), key=lambda i: parents[loop[i]][0])
             loop = loop[k:] + loop[:k]
-            chain = " -> ".join(f"{a} (row {parents[a][0]})" for a in loop)
+            chain = " -> ".join(msg("imp_loop_item", agency=a, row=parents[a][0]) for a in loop)
             t.problems.append(
                 Problem(
-                    t.file, int(parents[loop[0]][0]), "parent_id", f"parent chain loops: {chain} -> {loop[0]}"
+                    t.file, int(parents[loop[0]][0]), "parent_id", msg("imp_loop", chain=chain, first=loop[0])
                 )
             )
         done.update(path)
@@ -577,7 +576,7 @@ def _leave(t: _Table, inspector_ids: set[str] | None) -> list[Leave]:
     start, end = t.date("start"), t.date("end")
     late = (start > end).to_numpy(dtype=bool)
     for row, s, e in zip(df.index[late], start[late], end[late], strict=True):
-        t.problems.append(Problem(t.file, int(row), "start", f"start {s.date()} is after end {e.date()}"))
+        t.problems.append(Problem(t.file, int(row), "start", msg("imp_start_after_end", start=s.date(), end=e.date())))
     return [
         Leave(r.inspector_id, s.date(), e.date())
         for r, s, e in zip(t.rows(), start, end, strict=True)
