@@ -216,6 +216,10 @@ class _Table:
     def file(self) -> str:
         return self.path.name
 
+    def header(self, column: str) -> str | None:
+        """The file's own header for ``column`` when it differs from the contract's name."""
+        return self.df.attrs.get("headers", {}).get(column)
+
     def require_columns(self) -> None:
         """Missing required columns are problems (row None); every contract column
         absent from the file is added empty; contract columns are stripped."""
@@ -239,11 +243,11 @@ class _Table:
     def report(self, bad: pd.Series, column: str, message: Callable[[str], str]) -> None:
         """One problem per bad value (index = row), at most :data:`MAX_PER_CHECK`, then a count."""
         for row, value in bad.iloc[:MAX_PER_CHECK].items():
-            self.problems.append(Problem(self.file, int(row), column, message(value)))
+            self.problems.append(Problem(self.file, int(row), column, message(value), self.header(column)))
         if len(bad) > MAX_PER_CHECK:
             self.problems.append(
                 Problem(
-                    self.file, None, column, msg("imp_more_rows", n=len(bad) - MAX_PER_CHECK)
+                    self.file, None, column, msg("imp_more_rows", n=len(bad) - MAX_PER_CHECK), self.header(column)
                 )
             )
 
@@ -272,7 +276,8 @@ class _Table:
         for row, value in s[repeated].iloc[:MAX_PER_CHECK].items():
             self.problems.append(
                 Problem(
-                    self.file, int(row), col, msg("imp_duplicate", column=col, value=value, row=first_row[value])
+                    self.file, int(row), col, msg("imp_duplicate", column=col, value=value, row=first_row[value]),
+                    self.header(col),
                 )
             )
         if repeated.sum() > MAX_PER_CHECK:

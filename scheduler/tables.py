@@ -288,6 +288,10 @@ def read_table(path: Path, table: str) -> pd.DataFrame:
     filled = _filled_rows(body)
     if filled is not None:
         body = body[filled]
+    # the file's own header of each column, where it differs from the contract's name: problems
+    # name both (``列 credit_code（统一社会信用代码）``), so the person finds the column
+    own = {names[k]: str(header[k]).strip().lstrip("\ufeff") for k in keep}
+    body.attrs["headers"] = {name: raw for name, raw in own.items() if raw and raw != name}
     pa.default_memory_pool().release_unused()  # what reading used, back to the OS before validation
     return body
 

@@ -85,3 +85,25 @@ def test_audit_verify_names_the_first_bad_record_in_chinese(tmp_path, capsys):
     (tmp_path / "audit.jsonl").write_text(lines[0] + lines[2], encoding="utf-8")
     assert main(["audit", "verify", str(tmp_path)]) == 1
     assert "第 1 条记录：与上一条的哈希链断开" in capsys.readouterr().err
+
+
+def test_an_importer_problem_names_the_files_own_header(tmp_path):
+    from data.generate import generate_registry
+    from scheduler.importer import load_registry
+    from scheduler.tables import HEADER_LABELS
+
+    reg = generate_registry(tmp_path / "reg", enterprises=300, inspectors=20, seed=3)
+    lines = (reg / "enterprises.csv").read_text(encoding="utf-8-sig").splitlines()
+    header = lines[0].split(",")
+    labels = HEADER_LABELS["enterprises"]
+    lines[0] = ",".join(labels.get(h, h) for h in header)  # the platform's Chinese headers
+    cells = lines[3].split(",")
+    k = header.index("credit_code")
+    cells[k] = cells[k][:17] + ("0" if cells[k][17] != "0" else "1")
+    lines[3] = ",".join(cells)
+    (reg / "enterprises.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        load_registry(reg)
+    text = str(err.value)
+    assert f"enterprises.csv，第 4 行，列 credit_code（{labels['credit_code']}）：" in text
+    assert "GB 32100-2015" in text
