@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
@@ -165,5 +166,10 @@ AdminScope = Annotated[Scope, Depends(scoped("admin"))]
 AnyScope = Annotated[Scope, Depends(scoped("planner", "leader", "auditor", "admin"))]
 
 
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+"""The bureaus' time zone: every page and export shows times here (stored times are UTC)."""
+
+
 def today() -> dt.date:
-    return dt.date.today()
+    """Today's date in China (Asia/Shanghai), whatever the server's own time zone."""
+    return dt.datetime.now(SHANGHAI).date()

@@ -52,6 +52,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from scheduler.messages import t
+
 __all__ = [
     "KINDS",
     "ZERO_HASH",
@@ -118,21 +120,21 @@ def _field_problem(record: dict[str, Any]) -> str | None:
     """Why a record with a matching hash is still not a valid record, or ``None``."""
     seq, time, kind, actor, data, prev = (record[key] for key in KEYS[:-1])
     if type(seq) is not int:
-        return f"seq {seq!r} is not a whole number"
+        return t("audit_seq_not_int", seq=seq)
     if not isinstance(time, str) or not _TIME.fullmatch(time):
-        return f"time {time!r} is not ISO 8601 UTC like 2026-11-23T03:50:00Z"
+        return t("audit_time_form", time=time)
     try:
         datetime.strptime(time, _TIME_FORMAT)
     except ValueError:
-        return f"time {time!r} is not a real date and time"
+        return t("audit_time_real", time=time)
     if kind not in KINDS:
-        return f"kind {kind!r} is not one of {', '.join(KINDS)}"
+        return t("audit_kind", kind=kind, kinds=", ".join(KINDS))
     if not isinstance(actor, str):
-        return f"actor {actor!r} is not a string"
+        return t("audit_actor", actor=actor)
     if not isinstance(data, dict):
-        return "data is not a JSON object"
+        return t("audit_data")
     if not isinstance(prev, str) or not _HEX64.fullmatch(prev):
-        return "prev is not 64 lowercase hex digits"
+        return t("audit_prev")
     return None
 
 
@@ -152,51 +154,39 @@ def _scan(content: bytes) -> tuple[list[dict[str, Any]], AuditReport]:
         if truncated:
             try:
                 json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
-                what = "it is complete JSON but has no newline at its end"
+                what = t("audit_truncated_complete")
             except ValueError:
-                what = "it stops in the middle of a record and has no newline at its end"
-            return bad(index, f"record {index}: the last line is truncated ({what})")
+                what = t("audit_truncated_middle")
+            return bad(index, t("audit_truncated", index=index, what=what))
         try:
             record = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
         except UnicodeDecodeError:
-            return bad(index, f"record {index}: line {index + 1} is not valid UTF-8")
+            return bad(index, t("audit_not_utf8", index=index, line=index + 1))
         except ValueError:
-            what = "an empty line" if not raw.strip() else "not valid JSON"
-            return bad(index, f"record {index}: line {index + 1} is {what}")
+            what = t("audit_empty_line") if not raw.strip() else t("audit_not_json")
+            return bad(index, t("audit_bad_line", index=index, line=index + 1, what=what))
         if not isinstance(record, dict) or tuple(record) != KEYS:
             found = list(record) if isinstance(record, dict) else type(record).__name__
-            return bad(index, f"record {index}: not a log record (keys must be {list(KEYS)}, found {found})")
+            return bad(index, t("audit_not_record", index=index, keys=list(KEYS), found=found))
         try:
             canonical = _line(record) == raw + b"\n"
             digest = _record_hash(record)
         except (TypeError, ValueError):  # e.g. a lone surrogate escape that cannot be UTF-8
             canonical, digest = False, ""
         if not canonical:
-            return bad(
-                index,
-                f"record {index} was altered: line {index + 1} is not written in canonical form "
-                "(extra whitespace, escapes or key order differ from what the log writes)",
-            )
+            return bad(index, t("audit_not_canonical", index=index, line=index + 1))
         if digest != record["hash"]:
-            return bad(index, f"record {index} was altered: its hash does not match its content")
+            return bad(index, t("audit_hash_mismatch", index=index))
         problem = _field_problem(record)
         if problem is not None:
-            return bad(index, f"record {index} is not a valid record: {problem}")
+            return bad(index, t("audit_invalid_record", index=index, problem=problem))
         if record["prev"] != prev:
-            return bad(
-                index,
-                f"record {index}: previous-hash link broken "
-                "(a record before it was removed, reordered or altered)",
-            )
+            return bad(index, t("audit_link_broken", index=index))
         if record["seq"] != index:
-            return bad(
-                index,
-                f"record {index}: sequence number is {record['seq']}, expected {index} "
-                "(a record before it was removed, reordered or altered)",
-            )
+            return bad(index, t("audit_bad_seq", index=index, seq=record["seq"]))
         records.append(record)
         prev = record["hash"]
-    message = f"ok: {len(records)} records, head {prev}" if records else "ok: empty log (0 records)"
+    message = t("audit_ok_records", n=len(records), head=prev) if records else t("audit_ok_empty")
     return records, AuditReport(True, len(records), prev, None, message)
 
 
@@ -206,25 +196,15 @@ def _check_head(report: AuditReport, records: list[dict[str, Any]], head: str) -
         raise ValueError(f"published head {head!r} is not a SHA-256 in hex (64 hex digits)")
     if head == report.head:
         return report
-    ends = (
-        f"the log ends at record {report.count - 1} (hash {report.head})"
-        if records
-        else "the log is empty"
-    )
+    ends = t("audit_ends_at", last=report.count - 1, head=report.head) if records else t("audit_ends_empty")
     hashes = [ZERO_HASH] + [record["hash"] for record in records]
     if head in hashes:
         first_added = hashes.index(head)
-        message = (
-            f"{ends} but the published head is {head}, the hash of "
-            + (f"record {first_added - 1}" if first_added else "the empty log")
-            + f": records {first_added} to {report.count - 1} were added after publication"
-        )
+        which = t("audit_record_n", n=first_added - 1) if first_added else t("audit_the_empty_log")
+        message = t("audit_added", ends=ends, head=head, which=which, first=first_added, last=report.count - 1)
         return AuditReport(False, report.count, report.head, first_added, message)
-    message = (
-        f"{ends} but the published head is {head}, which no record has: records after "
-        + (f"record {report.count - 1}" if records else "the start")
-        + " were removed (or the head belongs to another log)"
-    )
+    after = t("audit_record_n", n=report.count - 1) if records else t("audit_the_start")
+    message = t("audit_removed", ends=ends, head=head, after=after)
     return AuditReport(False, report.count, report.head, report.count, message)
 
 

@@ -150,9 +150,9 @@ def check_visits(
         for t in unknown:
             out.append(f"{tag}: task {t} is not in the plan")
         tasks = [tasks_by_id[t] for t in v.task_ids if t in tasks_by_id]
-        for t in tasks:
-            if not t.window_start <= v.date <= t.window_end:
-                out.append(f"{tag}: {v.date} outside task {t.task_id}'s window")
+        for task in tasks:
+            if not task.window_start <= v.date <= task.window_end:
+                out.append(f"{tag}: {v.date} outside task {task.task_id}'s window")
         if v.credit_code not in enterprise:
             out.append(f"{tag}: the enterprise is not in the registry")
             continue
@@ -191,9 +191,9 @@ def check_visits(
         for dept in allowed:
             if dept not in depts:
                 out.append(f"{tag}: no member of department {dept}")
-        for t in tasks:
-            if t.specialty and not any(t.specialty in ins.specialties for ins in members):
-                out.append(f"{tag}: nobody holds specialty {t.specialty} for task {t.task_id}")
+        for task in tasks:
+            if task.specialty and not any(task.specialty in ins.specialties for ins in members):
+                out.append(f"{tag}: nobody holds specialty {task.specialty} for task {task.task_id}")
     out += _caps(plan, registry, visits)
     visits_of = Counter(v.credit_code for v in visits)
     repeated = {code for code, n in visits_of.items() if n > 1}

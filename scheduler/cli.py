@@ -1,35 +1,31 @@
 """The ``randinspect`` command line (contract: demo, plan, verify; plus generate).
 
 Exit status: 0 done; 1 verify found a difference; 2 bad input (file, row and
-column named); 3 infeasible (task, rule and numbers named).
+column named); 3 infeasible (task, rule and numbers named). Every text it shows comes from
+:mod:`scheduler.messages`: Chinese unless ``--lang en`` (or an English locale) is chosen.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
+import re
 import sys
-import tempfile
 import time
 from pathlib import Path
+from typing import NoReturn
 
 from scheduler import cells
 from scheduler.audit import verify_log
+from scheduler.days import parse_day, parse_range
 from scheduler.errors import InfeasibleError, InputError, Problem
-from scheduler.outputs import MANIFEST, compare_outputs, read_manifest, sha256_file, write_outputs
+from scheduler.messages import LANGS, set_language, t
+from scheduler.outputs import MANIFEST, check_out_folder, read_manifest, sha256_file, write_outputs
 from scheduler.pipeline import run_plan
 
 DEMO_SEED = "randinspect-demo-2026Q1"
-MAPPING_HELP = (
-    "the registry's mapping file (export headers and values -> the contract's); default: mapping.yaml in "
-    "the registry folder. Hashed into the manifest and the commitment"
-)
-EXECUTOR_HELP = (
-    "where the independent parts run: local (default), processes[:N] (worker processes), "
-    "dask://HOST:PORT (a Dask cluster), or dask (address from $RANDINSPECT_DASK_SCHEDULER); "
-    "default $RANDINSPECT_EXECUTOR. The outputs are the same bytes whatever is chosen"
-)
 
 
 def sample_dir() -> Path:
@@ -39,24 +35,36 @@ def sample_dir() -> Path:
     return Path(data.__file__).resolve().parent / "sample_county"
 
 
+def _arg(option: str, message: str) -> InputError:
+    """Bad input on the command line, naming the option."""
+    return InputError(Problem(t("cmdline"), None, option, message))
+
+
+def _day(option: str, value: str) -> dt.date:
+    try:
+        return parse_day(value)
+    except ValueError as exc:
+        raise _arg(option, str(exc)) from None
+
+
 def _summary(result, out: Path, seconds: float) -> str:
     s = result.staffing
     loads = [n for i, n in s.load.items() if s.capacity.get(i, 0) > 0 and n > 0]
     lines = [
-        f"quarter {result.plan.quarter}, seed {result.seed!r}",
-        f"{len(result.selection)} enterprises drawn in {len(result.strata)} strata of {len(result.plan.tasks)} tasks",
-        f"{len(result.visits)} visits, teams drawn by lottery: max pair probability "
-        f"{s.max_pair_probability:.3f} (cap {s.pair_probability_cap}), inspector loads {min(loads, default=0)}–{max(loads, default=0)}",
-        "stages: " + ", ".join(f"{k} {v:.2f}s" for k, v in result.timings.items()) + f"; total {seconds:.2f}s",
+        t("sum_quarter", quarter=result.plan.quarter, seed=result.seed),
+        t("sum_drawn", selected=len(result.selection), strata=len(result.strata), tasks=len(result.plan.tasks)),
+        t("sum_visits", visits=len(result.visits), max_p=f"{s.max_pair_probability:.3f}",
+          cap=s.pair_probability_cap, lo=min(loads, default=0), hi=max(loads, default=0)),
+        t("sum_stages", stages="，".join(f"{k} {v:.2f}s" for k, v in result.timings.items()), total=f"{seconds:.2f}"),
     ]
-    lines += [f"warning: {w}" for w in result.warnings]
+    lines += [t("sum_warning", warning=w) for w in result.warnings]
     lines += _exclusion_lines(result)
     lines += [
-        f"outputs in {out}:",
+        t("sum_outputs", out=out),
         f"  {out / 'selection.csv'}",
         f"  {out / 'visits.csv'}",
         f"  {out / 'publication.csv'}",
-        f"  {out / 'notices'}/ ({len(result.visits)} notices)",
+        "  " + t("sum_notices", path=out / "notices", n=len(result.visits)),
         f"  {out / 'report.html'}",
         f"  {out / 'manifest.json'}",
     ]
@@ -82,22 +90,29 @@ def cmd_plan(
     keep_order: bool = False,
     executor: str | None = None,
     mapping: Path | None = None,
+    replace: bool = False,
 ) -> int:
     """Draw, staff, date and write; the seed is typed (``test``) or derived from a commitment
     and public numbers (``public``). The audit record gets an import and a draw record.
     ``executor`` (``local``, ``processes[:N]``, ``dask://HOST:PORT``; default
-    ``$RANDINSPECT_EXECUTOR`` or local) runs the independent parts; the outputs do not depend on it."""
+    ``$RANDINSPECT_EXECUTOR`` or local) runs the independent parts; the outputs do not depend on it.
+    ``out`` must be new, empty or a run folder (:func:`scheduler.outputs.check_out_folder`);
+    ``replace`` moves an old run with people's records aside."""
     from scheduler.executor import ENV_EXECUTOR, make_executor
     from scheduler.importer import registry_files
     from scheduler.runfolder import audit_log
     from scheduler.seed import check_commitment, derive_seed
 
-    t = time.perf_counter()
+    started = time.perf_counter()
+    check_out_folder(out, replace)  # before any work: a refused folder is not touched
     extra: dict = {"seed_kind": "test"}
     if commitment is not None:
         if not beacon:
-            raise InputError(Problem("command line", None, "--beacon", "a committed plan needs the public numbers"))
-        doc = json.loads(Path(commitment).read_text(encoding="utf-8"))
+            raise _arg("--beacon", t("need_beacon"))
+        try:
+            doc = json.loads(Path(commitment).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise InputError(Problem(str(commitment), None, None, t("unreadable_json", error=exc))) from None
         files = registry_files(registry, mapping)  # the run below reads and checks them
         cal = calendar or (Path(registry) / "calendar.csv" if (Path(registry) / "calendar.csv").exists() else None)
         if cal:
@@ -106,15 +121,15 @@ def cmd_plan(
         try:
             seed, key = derive_seed(doc["commitment"], beacon, keep_order)
         except ValueError as exc:
-            raise InputError(Problem("command line", None, "--beacon", str(exc))) from None
+            raise _arg("--beacon", str(exc)) from None
         extra = {"seed_kind": "public", "commitment": doc, "beacon": beacon, "key_string": key}
     elif seed is None:
-        raise InputError(Problem("command line", None, "--seed", "give --seed (a test draw) or --commitment and --beacon"))
+        raise _arg("--seed", t("need_seed"))
     spec = executor or os.environ.get(ENV_EXECUTOR) or "local"
     try:
         ex = make_executor(spec)
     except (ValueError, RuntimeError, OSError, TimeoutError) as exc:
-        raise InputError(Problem("command line", None, "--executor", f"{spec}: {exc}")) from None
+        raise _arg("--executor", f"{spec}: {exc}") from None
     try:
         result = run_plan(
             registry, plan_file, seed, calendar_file=calendar, seed_kind=extra["seed_kind"], executor=ex, mapping=mapping
@@ -122,11 +137,13 @@ def cmd_plan(
     finally:
         ex.close()
     t_out = time.perf_counter()
-    write_outputs(result, out, registry, plan_file, extra)
+    write_outputs(result, out, registry, plan_file, extra, new_run=True, replace=replace)
     result.timings["outputs"] = time.perf_counter() - t_out
     manifest = read_manifest(out)
     log = audit_log(out)
-    log.append("import", {"inputs": manifest["inputs"], "plan": manifest["plan"]})
+    replaced = manifest.get("replaces")
+    log.append("import", {"inputs": manifest["inputs"], "plan": manifest["plan"],
+                          **({"replaces": replaced} if replaced else {})})
     log.append(
         "draw",
         {
@@ -138,17 +155,19 @@ def cmd_plan(
             "manifest_sha256": sha256_file(Path(out) / MANIFEST),
         },
     )
-    print(_summary(result, out.resolve(), time.perf_counter() - t))
+    print(_summary(result, out.resolve(), time.perf_counter() - started))
+    if replaced:
+        print(t("replaced_old", folder=Path(out).resolve().parent / replaced["folder"]))
     if extra["seed_kind"] == "test":
-        print("note: a seed typed on the command line makes a TEST draw; a public draw uses `randinspect commit` and --beacon")
-    print(f"audit record head: {log.head()}")
+        print(t("test_seed_note"))
+    print(t("audit_head", head=log.head()))
     return 0
 
 
 def _print_head(out: Path) -> None:
     from scheduler.runfolder import audit_log
 
-    print(f"audit record head: {audit_log(out).head()}")
+    print(t("audit_head", head=audit_log(out).head()))
 
 
 def cmd_commit(
@@ -158,10 +177,14 @@ def cmd_commit(
     from importlib import metadata
 
     from scheduler.importer import load_registry
+    from scheduler.outputs import inspect_out_folder
     from scheduler.plan import load_plan
     from scheduler.runfolder import audit_log
     from scheduler.seed import commitment_document, commitment_hash
 
+    state = inspect_out_folder(out)
+    if state.kind != "new":
+        raise _arg("--out", t("commit_out_exists"))
     reg = load_registry(registry, mapping)
     plan = load_plan(plan_file)
     files = dict(reg.files)
@@ -172,46 +195,68 @@ def cmd_commit(
     doc["commitment"] = commitment_hash(doc)
     out.mkdir(parents=True, exist_ok=True)
     (out / "commitment.json").write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    audit_log(out).append("commit", {"commitment": doc["commitment"], "source": source, "quarter": plan.quarter})
-    print(f"commitment {doc['commitment']}")
-    print(f"publish it now; after the source's numbers ({source}) are public, run:")
+    audit_log(out).append("commit", {"commitment": doc["commitment"], "source": source, "quarter": plan.quarter,
+                                     "sha256": sha256_file(out / "commitment.json")})
+    print(t("commit_done", commitment=doc["commitment"]))
+    print(t("commit_next", source=source))
     again = f" --mapping {mapping}" if mapping else ""
-    print(f"  randinspect plan {registry} {plan_file}{again} --commitment {out / 'commitment.json'} --beacon 'NUMBERS' --out {out}")
+    print(f"  randinspect plan {registry} {plan_file}{again} --commitment {out / 'commitment.json'} --beacon '…' --out {out}")
     _print_head(out)
     return 0
 
 
+def _strata_rows(out: Path) -> list[dict[str, str]]:
+    import csv
+
+    path = Path(out) / "strata.csv"
+    if not path.is_file():
+        raise InputError(Problem(str(path), None, None, t("file_not_found")))
+    with open(path, encoding="utf-8-sig") as fh:
+        return list(csv.DictReader(fh))
+
+
 def cmd_check_ticket(out: Path | None, task: str, code: str, seed: str | None, stratum: str | None, threshold: str | None) -> int:
     """Any enterprise can check its own draw: its ticket against its stratum's threshold."""
-
     from scheduler.tickets import ticket
+    from scheduler.uscc import uscc_problem
 
+    problem = uscc_problem(code.strip().upper())
+    if problem:
+        raise _arg("--credit-code", t("bad_credit_code", code=code, why=problem))
+    code = code.strip().upper()
+    if threshold is not None and not (len(threshold) == 64 and all(c in "0123456789abcdef" for c in threshold.lower())):
+        raise _arg("--threshold", t("bad_threshold", value=threshold))
     rows = []
     if out is not None:
         if seed is None:
             seed = read_manifest(out)["seed"]
-        rows = [r for r in cells.dict_reader(open(Path(out) / "strata.csv", encoding="utf-8-sig")) if r["task_id"] == task]
+        every = _strata_rows(out)
+        rows = [r for r in every if r["task_id"] == task]
+        if not rows:
+            known = sorted({r["task_id"] for r in every})
+            raise _arg("--task", t("unknown_task", task=task, known="、".join(known)))
     if seed is None:
-        raise InputError(Problem("command line", None, "--seed", "give the seed, or the published output folder"))
-    t = ticket(seed, task, code)
-    print(f"ticket = SHA-256({seed}|{task}|{code}) = {t}")
+        raise _arg("--seed", t("need_seed_or_folder"))
+    tk = ticket(seed, task, code)
+    print(t("ticket_is", seed=seed, task=task, code=code, ticket=tk))
     if threshold:
-        rows = [{"stratum": stratum or "?", "threshold": threshold, "sample_size": "", "population_size": ""}]
+        rows = [{"stratum": stratum or "?", "threshold": threshold.lower(), "sample_size": "", "population_size": ""}]
     if stratum:
-        rows = [r for r in rows if r["stratum"] == stratum]
+        chosen = [r for r in rows if r["stratum"] == stratum]
+        if not chosen:
+            raise _arg("--stratum", t("unknown_stratum", stratum=stratum, task=task))
+        rows = chosen
     if not rows:
-        print("no stratum threshold to compare with (give --stratum with the output folder, or --threshold)")
+        print(t("no_threshold"))
         return 0
-    verdicts = []
     for r in rows:
         if r["stratum"] == "key_area":
-            verdict = "drawn (key-area enterprises are all drawn)"
+            verdict = t("verdict_key_area")
         elif not r["threshold"]:
-            verdict = "not drawn (nothing drawn in this stratum)"
+            verdict = t("verdict_none_drawn")
         else:
-            verdict = "drawn" if t <= r["threshold"] else "not drawn"
-        verdicts.append(verdict)
-        print(f"stratum {r['stratum']}: threshold {r['threshold'] or '-'} -> if you are in this stratum: {verdict}")
+            verdict = t("verdict_drawn") if tk <= r["threshold"] else t("verdict_not_drawn")
+        print(t("ticket_stratum", stratum=r["stratum"], threshold=r["threshold"] or "-", verdict=verdict))
     return 0
 
 
@@ -229,79 +274,101 @@ def cmd_check_publication(out: Path) -> int:
     if manifest.get("seed_kind") == "public":
         doc = manifest["commitment"]
         if commitment_hash(doc) != doc["commitment"] or derive_seed(doc["commitment"], manifest["beacon"])[0] != seed:
-            problems.append("the seed is not the one derived from the published commitment and numbers")
+            problems.append(t("verify_seed_not_derived"))
     else:
-        print("note: a TEST seed — nothing public fixed it in advance")
-    strata = list(cells.dict_reader(open(Path(out) / "strata.csv", encoding="utf-8-sig")))
+        print(t("test_seed_publication"))
+    strata = _strata_rows(out)
     limits: dict[str, list[str]] = defaultdict(list)
     expected: Counter = Counter()
-    keyed = Counter()
+    keyed: Counter = Counter()
     for r in strata:
         expected[r["task_id"]] += int(r["sample_size"])
         if r["stratum"] == "key_area":
             keyed[r["task_id"]] += int(r["sample_size"])
         elif r["threshold"]:
             limits[r["task_id"]].append(r["threshold"])
-    rows = list(cells.dict_reader(open(Path(out) / "publication.csv", encoding="utf-8-sig")))
-    randomly = Counter()
-    key = Counter()
+    pub_path = Path(out) / "publication.csv"
+    if not pub_path.is_file():
+        raise InputError(Problem(str(pub_path), None, None, t("file_not_found")))
+    with open(pub_path, encoding="utf-8-sig") as fh:
+        rows = list(cells.dict_reader(fh))
+    randomly: Counter = Counter()
+    key: Counter = Counter()
     for r in rows:
         task = r["task_id"]
         if r.get("drawn_as") == "重点领域":
             key[task] += 1
             continue
         randomly[task] += 1
-        t = ticket(seed, task, r["credit_code"])
-        if not limits[task] or t > max(limits[task]):
-            problems.append(f"{task}/{r['credit_code']}: published as drawn at random, but its ticket {t[:12]}… is above every threshold of the task")
+        tk = ticket(seed, task, r["credit_code"])
+        if not limits[task] or tk > max(limits[task]):
+            problems.append(t("pub_ticket_above", task=task, code=r["credit_code"], ticket=tk[:12]))
     for task in sorted(expected):
         if key[task] != keyed[task]:
-            problems.append(f"{task}: {key[task]} key-area rows published, the key-area stratum has {keyed[task]}")
+            problems.append(t("pub_key_count", task=task, published=key[task], expected=keyed[task]))
         if randomly[task] != expected[task] - keyed[task]:
-            problems.append(f"{task}: {randomly[task]} randomly drawn rows published, the strata drew {expected[task] - keyed[task]}")
+            problems.append(t("pub_random_count", task=task, published=randomly[task], expected=expected[task] - keyed[task]))
     if problems:
-        print("PUBLICATION DOES NOT CHECK OUT", file=sys.stderr)
+        print(t("pub_not_ok"), file=sys.stderr)
         for p in problems:
             print(f"  {p}", file=sys.stderr)
         return 1
-    print(
-        f"publication checks out: seed {'derived from the commitment' if manifest.get('seed_kind') == 'public' else 'as given'}, "
-        f"{len(rows)} published rows in {len(expected)} tasks match the strata, every random draw's ticket recomputed"
-    )
+    how = t("pub_seed_derived") if manifest.get("seed_kind") == "public" else t("pub_seed_given")
+    print(t("pub_ok", how=how, rows=len(rows), tasks=len(expected)))
     return 0
+
+
+def _print_outcome(o, inspector: str) -> None:
+    moved = "" if o.date_after == o.date_before else t("recusal_moved", before=o.date_before, after=o.date_after)
+    print(t("recusal_done", seq=o.seq, inspector=inspector, visit=o.visit_id, replacement=o.replacement,
+            candidates=o.candidates, moved=moved))
 
 
 def cmd_recuse(out: Path, visit: str, inspector: str, by: str, reason: str) -> int:
     from scheduler.recusal import RecusalRequest
-    from scheduler.runfolder import recuse
+    from scheduler.runfolder import recuse, visit_dates
 
+    read_manifest(out)
+    if visit not in visit_dates(out):
+        raise _arg("--visit", t("no_such_visit", visit=visit))
     (o,) = recuse(out, RecusalRequest(visit, inspector, by, reason), actor=by)
-    moved = "" if o.date_after == o.date_before else f", moved from {o.date_before} to {o.date_after}"
-    print(f"recusal #{o.seq}: {o.removed} leaves visit {o.visit_id}; {o.replacement} drawn among {o.candidates} candidates{moved}")
+    _print_outcome(o, o.removed)
     _print_head(out)
     return 0
 
 
 def cmd_absent(out: Path, inspector: str, start: str, end: str | None, reason: str) -> int:
     """An inspector who falls ill: replaced on every visit from ``start`` (to ``end``)."""
-    import datetime as dt
 
     from scheduler.recusal import RecusalRequest
     from scheduler.runfolder import recuse
 
-    lo = dt.date.fromisoformat(start)
-    hi = dt.date.fromisoformat(end) if end else dt.date.max
+    lo = _day("--from", start)
+    hi_or_none = _day("--to", end) if end else None
+    try:
+        parse_range(lo.isoformat(), hi_or_none.isoformat() if hi_or_none else None)
+    except ValueError as exc:
+        raise _arg("--from/--to", str(exc)) from None
+    hi = hi_or_none or dt.date.max
+    read_manifest(out)
+    with open(Path(out) / "visits.csv", encoding="utf-8") as fh:
+        rows = list(cells.dict_reader(fh))
+    if not any(inspector in r["inspector_ids"].split(";") for r in rows):
+        raise _arg("--inspector", t("no_such_inspector", inspector=inspector))
     todo = [
         r["visit_id"]
-        for r in cells.dict_reader(open(Path(out) / "visits.csv", encoding="utf-8"))
+        for r in rows
         if inspector in r["inspector_ids"].split(";") and lo <= dt.date.fromisoformat(r["date"]) <= hi
     ]
-    outcomes = recuse(out, [RecusalRequest(v, inspector, "bureau", reason, start, end or "") for v in todo], actor="bureau") if todo else []
+    requests = [
+        RecusalRequest(v, inspector, "bureau", reason, lo.isoformat(), hi_or_none.isoformat() if hi_or_none else "")
+        for v in todo
+    ]
+    outcomes = recuse(out, requests, actor="bureau") if todo else []
     for o in outcomes:
-        moved = "" if o.date_after == o.date_before else f", moved from {o.date_before} to {o.date_after}"
-        print(f"recusal #{o.seq}: {inspector} leaves {o.visit_id}; {o.replacement} drawn among {o.candidates} candidates{moved}")
+        _print_outcome(o, inspector)
     if not todo:
-        print(f"{inspector} has no visit in that period")
+        print(t("absent_no_visit", inspector=inspector))
     _print_head(out)
     return 0
 
@@ -310,22 +377,19 @@ def cmd_result(out: Path, visit: str, category: str, note: str) -> int:
     from scheduler.runfolder import enter_result
 
     e = enter_result(out, visit, category, note)
-    print(f"{e.visit_id}: {e.category} recorded")
+    print(t("result_recorded", visit=e.visit_id, category=e.category))
     _print_head(out)
     return 0
 
 
 def cmd_publish(out: Path, visits: list[str], on: str | None, fmt: str = "csv") -> int:
-    import datetime as dt
-
     from scheduler.runfolder import publish_results, write_gsxt
 
-    day = dt.date.fromisoformat(on) if on else dt.date.today()
+    day = _day("--date", on) if on else dt.date.today()
+    read_manifest(out)
     done = publish_results(out, day, visits or None)
-    print(f"{len(done)} results published on {day} in {Path(out) / 'results_publication.csv'}")
+    print(t("published", n=len(done), day=day, path=Path(out) / "results_publication.csv"))
     if fmt == "gsxt":
-        from scheduler.messages import t
-
         csv_path, xlsx_path, rows = write_gsxt(out)
         print(t("gsxt_written", rows=rows, csv=csv_path, xlsx=xlsx_path))
     _print_head(out)
@@ -333,70 +397,52 @@ def cmd_publish(out: Path, visits: list[str], on: str | None, fmt: str = "csv") 
 
 
 def cmd_overdue(out: Path, today: str | None) -> int:
-    import datetime as dt
-
+    from scheduler.results import state_text
     from scheduler.runfolder import overdue_results
 
-    day = dt.date.fromisoformat(today) if today else dt.date.today()
+    day = _day("--today", today) if today else dt.date.today()
+    read_manifest(out)
     rows = overdue_results(out, day)
     for visit_id, date, due, state in rows:
-        print(f"{visit_id}\tvisited {date}\tdue {due}\t{state}")
-    print(f"{len(rows)} results overdue on {day} (publication is due within 20 working days of the visit)")
+        print(t("overdue_row", visit=visit_id, date=date, due=due, state=state_text(state)))
+    print(t("overdue_total", n=len(rows), day=day))
     return 0
 
 
 def cmd_audit_verify(out: Path, head: str | None) -> int:
-    report = verify_log(Path(out) / "audit.jsonl", head)
+    folder = Path(out)
+    if head is not None and not re.fullmatch(r"[0-9a-f]{64}", head.strip().lower()):
+        raise _arg("--head", t("bad_head", value=head))
+    if not folder.is_dir():
+        raise InputError(Problem(str(folder), None, None, t("run_folder_missing")))
+    log = folder / "audit.jsonl"
+    if not log.is_file():
+        print(t("audit_broken", message=t("verify_no_record", name=log)), file=sys.stderr)
+        return 1
+    report = verify_log(log, head)
     if report.ok:
-        print(f"audit record intact: {report.count} records, head {report.head}")
+        print(t("audit_ok", count=report.count, head=report.head))
         return 0
-    print(f"AUDIT RECORD BROKEN: {report.message}", file=sys.stderr)
+    print(t("audit_broken", message=report.message), file=sys.stderr)
     return 1
 
 
-def cmd_verify(out: Path) -> int:
-    manifest = read_manifest(out)
-    problems = []
-    for table, info in sorted(manifest["inputs"].items()):
-        p = Path(info["path"])
-        if not p.exists():
-            problems.append(f"input {table}: {p} is missing")
-        elif sha256_file(p) != info["sha256"]:
-            problems.append(f"input {table}: {p} changed since the run")
-    plan_path = Path(manifest["plan"]["path"])
-    if not plan_path.exists() or sha256_file(plan_path) != manifest["plan"]["sha256"]:
-        problems.append(f"plan {plan_path} is missing or changed since the run")
-    problems += [f"in {out}: {d}" for d in compare_outputs(manifest["outputs"], Path(out))]
-    if manifest.get("seed_kind") == "public":
-        from scheduler.seed import commitment_hash, derive_seed
+def cmd_verify(out: Path, registry: Path | None = None) -> int:
+    """Every file of the run: outputs by re-running, later changes through the record."""
+    from scheduler.runfolder import verify_run
 
-        doc = manifest["commitment"]
-        if commitment_hash(doc) != doc["commitment"]:
-            problems.append("commitment: the document does not match its hash")
-        elif derive_seed(doc["commitment"], manifest["beacon"])[0] != manifest["seed"]:
-            problems.append("seed: not the one derived from the commitment and the public numbers")
-    report = verify_log(Path(out) / "audit.jsonl")
-    if not report.ok:
-        problems.append(f"audit record: {report.message}")
-    if not any(p.startswith("input") or p.startswith("plan") for p in problems):
-        from scheduler.runfolder import replay
-
-        result, _, _ = replay(Path(out))
-        with tempfile.TemporaryDirectory() as tmp:
-            rerun = write_outputs(result, Path(tmp) / "rerun", manifest["registry_dir"], plan_path)
-            problems += [f"re-run: {d}" for d in compare_outputs(manifest["outputs"], rerun)]
-    if problems:
-        print("NOT VERIFIED", file=sys.stderr)
-        for p in problems:
+    if registry is not None and not Path(registry).is_dir():
+        raise _arg("--registry", t("run_folder_missing"))
+    found = verify_run(Path(out), registry)
+    if found.problems:
+        print(t("not_verified"), file=sys.stderr)
+        for p in found.problems:
             print(f"  {p}", file=sys.stderr)
         return 1
-    kind = manifest.get("seed_kind", "test")
-    recusals = len(manifest.get("recusals", []))
-    print(
-        f"verified: re-running {kind} seed {manifest['seed']!r}"
-        + (f" and {recusals} recorded recusals" if recusals else "")
-        + f" reproduces all {len(manifest['outputs'])} output files byte for byte; audit record intact ({report.count} records)"
-    )
+    print(t("verified", kind=t("seed_kind_" + found.seed_kind), seed=found.seed, outputs=found.outputs,
+            recusals=t("verified_recusals", n=found.recusals) if found.recusals else "",
+            records=found.records,
+            ledger=t("verified_ledger", files="、".join(found.ledger)) if found.ledger else ""))
     return 0
 
 
@@ -408,15 +454,37 @@ def cmd_serve(host: str, port: int, workers: int) -> int:
     from api.migrate import upgrade
     from api.settings import get_settings
 
+    if not 1 <= port <= 65535:
+        raise _arg("--port", t("bad_port", port=port))
+    if workers < 1:
+        raise _arg("--workers", t("bad_workers", workers=workers))
+    _check_port_free(host, port)
     settings = get_settings()
     upgrade(settings.database_url)
     shown = "localhost" if host in ("0.0.0.0", "::") else host
     base = f"http://{f'[{shown}]' if ':' in shown else shown}:{port}"
-    print(f"randinspect service on {base}/api (database {_redacted(settings.database_url)})")
-    print(f"API documentation: {base}/docs")
+    print(t("serve_on", base=base, database=_redacted(settings.database_url)))
+    print(t("serve_docs", base=base))
     sys.stdout.flush()
     uvicorn.run("api.main:create_app", factory=True, host=host, port=port, workers=workers)
     return 0
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """A busy port or an unknown host is bad input (exit 2), found before anything starts."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise _arg("--host", t("bad_host", host=host, error=exc)) from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise _arg("--port", t("port_busy", host=host, port=port, error=exc.strerror or exc)) from None
 
 
 def cmd_demo_load(accounts: bool = False) -> int:
@@ -427,7 +495,7 @@ def cmd_demo_load(accounts: bool = False) -> int:
     try:
         load = load_demo(say=lambda m: print(m, flush=True), accounts=accounts)
     except DemoLoadError as exc:
-        print(f"demo --load failed: {exc}", file=sys.stderr)
+        print(t("demo_load_failed", error=exc), file=sys.stderr)
         return 1
     print(summary(load, _redacted(load.database_url)))
     return 0
@@ -614,134 +682,192 @@ def cmd_agencies_adopt(agency: str) -> int:
     return 0
 
 
+class _Formatter(argparse.HelpFormatter):
+    """Help in the chosen language: the usage line's prefix comes from the catalogue."""
+
+    def add_usage(self, usage, actions, groups, prefix=None):
+        super().add_usage(usage, actions, groups, prefix if prefix is not None else t("usage_prefix"))
+
+
+_ARGPARSE = (
+    (re.compile(r"the following arguments are required: (.*)"), "argparse_required"),
+    (re.compile(r"unrecognized arguments: (.*)"), "argparse_unrecognized"),
+    (re.compile(r"argument (\S+): invalid choice: (.*?) \(choose from (.*)\)"), "argparse_choice"),
+    (re.compile(r"argument (\S+): expected one argument"), "argparse_one_value"),
+    (re.compile(r"argument (\S+): invalid (\w+) value: (.*)"), "argparse_bad_value"),
+    (re.compile(r"argument (\S+): not allowed with argument (.*)"), "argparse_not_with"),
+    (re.compile(r"ambiguous option: (\S+) could match (.*)"), "argparse_ambiguous"),
+    (re.compile(r"argument (\S+): (.*)"), "argparse_argument"),
+)
+
+
+def translate_argparse(message: str) -> str:
+    """argparse's own error message in the current language (its text is English only)."""
+    for pattern, key in _ARGPARSE:
+        m = pattern.fullmatch(message)
+        if m:
+            return t(key, **{f"a{i}": v for i, v in enumerate(m.groups())})
+    return message
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with errors and help in the chosen language; a usage mistake is exit 2."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        kwargs.setdefault("add_help", False)
+        super().__init__(*args, **kwargs)
+        self._positionals.title = t("positionals_title")
+        self._optionals.title = t("optionals_title")
+        self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS, help=t("h_help"))
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(2, t("usage_error", prog=self.prog, message=translate_argparse(message)) + "\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="randinspect", description="双随机、一公开 inspection planning")
-    sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="run the whole job on the bundled sample county")
-    demo.add_argument("--out", type=Path, default=Path("randinspect-demo"))
-    demo.add_argument("--executor", help=EXECUTOR_HELP)
-    demo.add_argument(
-        "--load",
-        action="store_true",
-        help="instead, load the sample county, its plan, a finished draw and its publication into the service's "
-        "database (RANDINSPECT_DATABASE_URL, default ./randinspect.db); a second run loads nothing",
-    )
-    demo.add_argument(
-        "--accounts",
-        action="store_true",
-        help="with --load: also create a province, a city and a county account of each role "
-        "(random passwords, printed once)",
-    )
-    plan = sub.add_parser("plan", help="draw, staff and schedule a quarterly plan")
-    plan.add_argument("registry", type=Path)
-    plan.add_argument("plan_file", type=Path)
-    plan.add_argument("--seed", help="a test seed (the draw is then marked test)")
-    plan.add_argument("--commitment", type=Path, help="commitment.json made by `randinspect commit`")
-    plan.add_argument("--beacon", help="the public numbers, e.g. '3 11 17 22 28 31; 9' (sources split by ;)")
-    plan.add_argument("--beacon-keep-order", action="store_true", help="the numbers' order matters (not a set)")
-    plan.add_argument("--out", type=Path, required=True)
-    plan.add_argument("--calendar", type=Path, help="working-day calendar file for years the package lacks")
-    plan.add_argument("--executor", help=EXECUTOR_HELP)
-    plan.add_argument("--mapping", type=Path, help=MAPPING_HELP)
-    commit = sub.add_parser("commit", help="commit to the inputs before the public numbers exist")
-    commit.add_argument("registry", type=Path)
-    commit.add_argument("plan_file", type=Path)
-    commit.add_argument("--source", required=True, help="the public randomness named in advance, e.g. a lottery draw")
-    commit.add_argument("--out", type=Path, required=True)
-    commit.add_argument("--calendar", type=Path)
-    commit.add_argument("--mapping", type=Path, help=MAPPING_HELP)
-    ct = sub.add_parser("check-ticket", help="check one enterprise's draw from public data")
-    ct.add_argument("out", type=Path, nargs="?", help="published output folder (strata.csv, manifest.json)")
-    ct.add_argument("--task", required=True)
-    ct.add_argument("--credit-code", required=True)
-    ct.add_argument("--seed")
-    ct.add_argument("--stratum")
-    ct.add_argument("--threshold")
-    cp = sub.add_parser("check-publication", help="check the published files alone: seed, tickets, counts")
-    cp.add_argument("out", type=Path)
-    rc = sub.add_parser("recuse", help="remove an inspector from a visit (回避) and draw the replacement")
-    rc.add_argument("out", type=Path)
-    rc.add_argument("--visit", required=True)
-    rc.add_argument("--inspector", required=True)
-    rc.add_argument("--by", choices=["enterprise", "inspector", "bureau"], required=True)
-    rc.add_argument("--reason", required=True)
-    ab = sub.add_parser("absent", help="an inspector falls ill: replace them on every visit in a period")
-    ab.add_argument("out", type=Path)
-    ab.add_argument("--inspector", required=True)
-    ab.add_argument("--from", dest="start", required=True)
-    ab.add_argument("--to", dest="end")
-    ab.add_argument("--reason", required=True)
-    rs = sub.add_parser("result", help="record a visit's result")
-    rs.add_argument("out", type=Path)
-    rs.add_argument("--visit", required=True)
-    rs.add_argument("--category", required=True)
-    rs.add_argument("--note", default="")
-    pb = sub.add_parser("publish", help="publish entered results")
-    pb.add_argument("out", type=Path)
-    pb.add_argument("--visit", action="append", default=[])
-    pb.add_argument("--date")
-    pb.add_argument(
-        "--format",
-        choices=["csv", "gsxt"],
-        default="csv",
-        help="gsxt: also write the results in the layout of the national enterprise credit publicity "
-        "system (results_gsxt.csv and .xlsx, one row per visit and item)",
-    )
-    od = sub.add_parser("overdue", help="results not published within 20 working days")
-    od.add_argument("out", type=Path)
-    od.add_argument("--today")
-    au = sub.add_parser("audit", help="the tamper-evident record")
-    au_sub = au.add_subparsers(dest="audit_command", required=True)
-    av = au_sub.add_parser("verify", help="check the hash chain; name the first bad record")
-    av.add_argument("out", type=Path)
-    av.add_argument("--head", help="the published head hash (detects a dropped last record)")
-    verify = sub.add_parser("verify", help="re-run from the manifest; exit 0 only if identical")
-    verify.add_argument("out", type=Path)
-    gen = sub.add_parser("generate", help="write a synthetic registry and plan")
+    parser = Parser(prog="randinspect", description=t("h_description"))
+    parser.add_argument("--lang", choices=LANGS, help=t("h_lang"))
+    sub = parser.add_subparsers(dest="command", required=True, title=t("commands_title"), metavar="COMMAND")
+    demo = sub.add_parser("demo", help=t("h_demo"))
+    demo.add_argument("--out", type=Path, default=Path("randinspect-demo"), help=t("h_out"))
+    demo.add_argument("--replace", action="store_true", help=t("h_replace"))
+    demo.add_argument("--executor", help=t("h_executor"))
+    demo.add_argument("--load", action="store_true", help=t("h_demo_load"))
+    demo.add_argument("--accounts", action="store_true", help=t("h_accounts"))
+    plan = sub.add_parser("plan", help=t("h_plan"))
+    plan.add_argument("registry", type=Path, help=t("h_registry"))
+    plan.add_argument("plan_file", type=Path, help=t("h_plan_file"))
+    plan.add_argument("--seed", help=t("h_seed"))
+    plan.add_argument("--commitment", type=Path, help=t("h_commitment"))
+    plan.add_argument("--beacon", help=t("h_beacon"))
+    plan.add_argument("--beacon-keep-order", action="store_true", help=t("h_keep_order"))
+    plan.add_argument("--out", type=Path, required=True, help=t("h_out"))
+    plan.add_argument("--replace", action="store_true", help=t("h_replace"))
+    plan.add_argument("--calendar", type=Path, help=t("h_calendar"))
+    plan.add_argument("--executor", help=t("h_executor"))
+    plan.add_argument("--mapping", type=Path, help=t("h_mapping"))
+    commit = sub.add_parser("commit", help=t("h_commit"))
+    commit.add_argument("registry", type=Path, help=t("h_registry"))
+    commit.add_argument("plan_file", type=Path, help=t("h_plan_file"))
+    commit.add_argument("--source", required=True, help=t("h_source"))
+    commit.add_argument("--out", type=Path, required=True, help=t("h_commit_out"))
+    commit.add_argument("--calendar", type=Path, help=t("h_calendar"))
+    commit.add_argument("--mapping", type=Path, help=t("h_mapping"))
+    ct = sub.add_parser("check-ticket", help=t("h_check_ticket"))
+    ct.add_argument("out", type=Path, nargs="?", help=t("h_published_folder"))
+    ct.add_argument("--task", required=True, help=t("h_task"))
+    ct.add_argument("--credit-code", required=True, help=t("h_credit_code"))
+    ct.add_argument("--seed", help=t("h_ticket_seed"))
+    ct.add_argument("--stratum", help=t("h_stratum"))
+    ct.add_argument("--threshold", help=t("h_threshold"))
+    cp = sub.add_parser("check-publication", help=t("h_check_publication"))
+    cp.add_argument("out", type=Path, help=t("h_published_folder"))
+    rc = sub.add_parser("recuse", help=t("h_recuse"))
+    rc.add_argument("out", type=Path, help=t("h_run_folder"))
+    rc.add_argument("--visit", required=True, help=t("h_visit"))
+    rc.add_argument("--inspector", required=True, help=t("h_inspector"))
+    rc.add_argument("--by", choices=["enterprise", "inspector", "bureau"], required=True, help=t("h_by"))
+    rc.add_argument("--reason", required=True, help=t("h_reason"))
+    ab = sub.add_parser("absent", help=t("h_absent"))
+    ab.add_argument("out", type=Path, help=t("h_run_folder"))
+    ab.add_argument("--inspector", required=True, help=t("h_inspector"))
+    ab.add_argument("--from", dest="start", required=True, help=t("h_date_from"))
+    ab.add_argument("--to", dest="end", help=t("h_date_to"))
+    ab.add_argument("--reason", required=True, help=t("h_reason"))
+    rs = sub.add_parser("result", help=t("h_result"))
+    rs.add_argument("out", type=Path, help=t("h_run_folder"))
+    rs.add_argument("--visit", required=True, help=t("h_visit"))
+    rs.add_argument("--category", required=True, help=t("h_category"))
+    rs.add_argument("--note", default="", help=t("h_note"))
+    pb = sub.add_parser("publish", help=t("h_publish"))
+    pb.add_argument("out", type=Path, help=t("h_run_folder"))
+    pb.add_argument("--visit", action="append", default=[], help=t("h_publish_visit"))
+    pb.add_argument("--date", help=t("h_publish_date"))
+    pb.add_argument("--format", choices=["csv", "gsxt"], default="csv", help=t("h_format"))
+    od = sub.add_parser("overdue", help=t("h_overdue"))
+    od.add_argument("out", type=Path, help=t("h_run_folder"))
+    od.add_argument("--today", help=t("h_today"))
+    au = sub.add_parser("audit", help=t("h_audit"))
+    au_sub = au.add_subparsers(dest="audit_command", required=True, title=t("commands_title"), metavar="COMMAND")
+    av = au_sub.add_parser("verify", help=t("h_audit_verify"))
+    av.add_argument("out", type=Path, help=t("h_run_folder"))
+    av.add_argument("--head", help=t("h_head"))
+    verify = sub.add_parser("verify", help=t("h_verify"))
+    verify.add_argument("out", type=Path, help=t("h_run_folder"))
+    verify.add_argument("--registry", type=Path, help=t("h_verify_registry"))
+    gen = sub.add_parser("generate", help=t("h_generate"))
     from data.generate import add_generate_arguments
 
     add_generate_arguments(gen)
-    sv = sub.add_parser("serve", help="run the web service (API and its documentation at /docs)")
-    sv.add_argument("--host", default="127.0.0.1")
-    sv.add_argument("--port", type=int, default=8000)
-    sv.add_argument("--workers", type=int, default=1)
-    us = sub.add_parser("user", help="service accounts (planner, leader, auditor, admin)")
-    us_sub = us.add_subparsers(dest="user_command", required=True)
-    ua = us_sub.add_parser("add", help="create a user (the password is asked twice, or read from stdin)")
-    ua.add_argument("name")
-    ua.add_argument("--role", choices=["planner", "leader", "auditor", "admin"], required=True)
-    ua.add_argument("--agency", required=True, help="the account's agency (an agency_id of the agency tree)")
-    ua.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
-    ud = us_sub.add_parser("disable", help="disable a user (its tokens are revoked)")
-    ud.add_argument("name")
-    up = us_sub.add_parser("password", help="set a user's password (its tokens are revoked)")
-    up.add_argument("name")
-    up.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
-    ag = sub.add_parser("agencies", help="the service's agency tree (机构库)")
-    ag_sub = ag.add_subparsers(dest="agencies_command", required=True)
-    al = ag_sub.add_parser("load", help="add or update agencies from an agencies table (registry format)")
-    al.add_argument("file", type=Path)
-    ad = ag_sub.add_parser("adopt", help="give data made before the agency tree (no agency) to an agency")
-    ad.add_argument("agency_id")
+    sv = sub.add_parser("serve", help=t("h_serve"))
+    sv.add_argument("--host", default="127.0.0.1", help=t("h_host"))
+    sv.add_argument("--port", type=int, default=8000, help=t("h_port"))
+    sv.add_argument("--workers", type=int, default=1, help=t("h_workers"))
+    us = sub.add_parser("user", help=t("h_user"))
+    us_sub = us.add_subparsers(dest="user_command", required=True, title=t("commands_title"), metavar="COMMAND")
+    ua = us_sub.add_parser("add", help=t("h_user_add"))
+    ua.add_argument("name", help=t("h_user_name"))
+    ua.add_argument("--role", choices=["planner", "leader", "auditor", "admin"], required=True, help=t("h_role"))
+    ua.add_argument("--agency", required=True, help=t("h_agency"))
+    ua.add_argument("--password-stdin", action="store_true", help=t("h_password_stdin"))
+    ud = us_sub.add_parser("disable", help=t("h_user_disable"))
+    ud.add_argument("name", help=t("h_user_name"))
+    up = us_sub.add_parser("password", help=t("h_user_password"))
+    up.add_argument("name", help=t("h_user_name"))
+    up.add_argument("--password-stdin", action="store_true", help=t("h_password_stdin"))
+    ag = sub.add_parser("agencies", help=t("h_agencies"))
+    ag_sub = ag.add_subparsers(dest="agencies_command", required=True, title=t("commands_title"), metavar="COMMAND")
+    al = ag_sub.add_parser("load", help=t("h_agencies_load"))
+    al.add_argument("file", type=Path, help=t("h_agencies_file"))
+    ad = ag_sub.add_parser("adopt", help=t("h_agencies_adopt"))
+    ad.add_argument("agency_id", help=t("h_agency_id"))
+    _lang_everywhere(parser)
     return parser
 
 
+def _lang_everywhere(parser: argparse.ArgumentParser) -> None:
+    """``--lang`` is accepted after any subcommand too (``randinspect verify RUN --lang en``)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                if not any("--lang" in a.option_strings for a in sub._actions):
+                    sub.add_argument("--lang", choices=LANGS, default=argparse.SUPPRESS, help=t("h_lang"))
+                _lang_everywhere(sub)
+
+
+def _language_from(argv: list[str]) -> str | None:
+    """``--lang`` read before parsing, so that argparse's own messages are in that language."""
+    for i, arg in enumerate(argv):
+        if arg == "--lang" and i + 1 < len(argv) and argv[i + 1] in LANGS:
+            return argv[i + 1]
+        if arg.startswith("--lang=") and arg[7:] in LANGS:
+            return arg[7:]
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    set_language(_language_from(argv))
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # argparse: --help (0) or a usage mistake (2), already explained
+        return exc.code if isinstance(exc.code, int) else 2
     try:
         if args.command == "demo":
             if args.load:
                 return cmd_demo_load(args.accounts)
             if args.accounts:
-                print("bad input: --accounts goes with --load", file=sys.stderr)
-                return 2
+                raise _arg("--accounts", t("accounts_needs_load"))
             return cmd_plan(
-                sample_dir(), sample_dir() / "plan.yaml", DEMO_SEED, args.out, None, executor=args.executor
+                sample_dir(), sample_dir() / "plan.yaml", DEMO_SEED, args.out, None,
+                executor=args.executor, replace=args.replace,
             )
         if args.command == "plan":
             return cmd_plan(
                 args.registry, args.plan_file, args.seed, args.out, args.calendar,
-                args.commitment, args.beacon, args.beacon_keep_order, args.executor, args.mapping,
+                args.commitment, args.beacon, args.beacon_keep_order, args.executor, args.mapping, args.replace,
             )
         if args.command == "commit":
             return cmd_commit(args.registry, args.plan_file, args.source, args.out, args.calendar, args.mapping)
@@ -762,7 +888,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "audit":
             return cmd_audit_verify(args.out, args.head)
         if args.command == "verify":
-            return cmd_verify(args.out)
+            return cmd_verify(args.out, args.registry)
         if args.command == "serve":
             return cmd_serve(args.host, args.port, args.workers)
         if args.command == "user":
@@ -781,18 +907,19 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 path = generate_from_args(args)
             except GenerateError as exc:
-                print(f"bad input: {exc}", file=sys.stderr)
+                print(t("bad_input_plain", error=exc), file=sys.stderr)
                 return 2
-            print(f"registry and plan written to {path}")
+            print(t("generated", path=path))
             return 0
     except InputError as exc:
-        print(f"bad input ({len(exc.problems)} problems):\n{exc.render()}", file=sys.stderr)
+        print(t("bad_input", n=len(exc.problems)) + "\n" + exc.render(), file=sys.stderr)
         return 2
     except InfeasibleError as exc:
-        print("infeasible plan:\n" + "\n".join(exc.reasons), file=sys.stderr)
+        print(t("infeasible") + "\n" + "\n".join(exc.reasons), file=sys.stderr)
         return 3
-    except FileNotFoundError as exc:
-        print(f"bad input: {exc}", file=sys.stderr)
+    except OSError as exc:  # a file or folder that is missing, unreadable or in the way
+        where = exc.filename if exc.filename is not None else ""
+        print(t("bad_input_file", file=where, error=exc.strerror or exc), file=sys.stderr)
         return 2
     return 2
 

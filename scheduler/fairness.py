@@ -30,6 +30,7 @@ import hashlib
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -405,7 +406,7 @@ def inclusion_frequencies(
     fast = FastDraw(plan, registry, keys)
     n_seeds = len(seeds)
     # Per task: arrays aligned with the seed-free frame.
-    acc = []
+    acc: list[dict[str, Any]] = []
     for fr in fast.frames:
         acc.append(
             {

@@ -175,7 +175,7 @@ def load_registry(folder: str | Path, mapping: str | Path | None = None) -> Regi
     tables: dict[str, _Table] = {}
     if not folder.is_dir():
         raise InputError(
-            Problem(folder.name or str(folder), None, None, "the registry folder does not exist")
+            Problem(folder.name or str(folder), None, None, msg("imp_no_folder"))
         )
     mapping_path = find_mapping(folder, mapping)
     rules = load_mapping(mapping_path) if mapping_path is not None else Mapping()
@@ -189,8 +189,7 @@ def load_registry(folder: str | Path, mapping: str | Path | None = None) -> Regi
                             f"{table}.csv",
                             None,
                             None,
-                            f"required table {table} ({TABLE_LABELS[table]}) is missing: no {table}.csv, "
-                            f".xlsx or .parquet (or {TABLE_LABELS[table]}.*) in {folder}",
+                            msg("imp_table_missing", table=table, label=TABLE_LABELS[table], folder=folder),
                         )
                     )
                 continue
@@ -298,6 +297,10 @@ class _Table:
     def file(self) -> str:
         return self.path.name
 
+    def header(self, column: str) -> str | None:
+        """The file's own header for ``column`` when it differs from the contract's name."""
+        return self.df.attrs.get("headers", {}).get(column)
+
     def require_columns(self) -> None:
         """Missing required columns are problems (row None); every contract column
         absent from the file is added empty; contract columns are stripped."""
@@ -306,7 +309,7 @@ class _Table:
             if col not in self.df.columns:
                 self.missing.add(col)
                 self.problems.append(
-                    Problem(self.file, None, col, f"required column {col} ({labels[col]}) is missing")
+                    Problem(self.file, None, col, msg("imp_column_missing", column=col, label=labels[col]))
                 )
         for col in labels:
             if col in self.df.columns:
@@ -316,7 +319,7 @@ class _Table:
                 self.df[col] = pd.Series("", index=self.df.index, dtype=str)
         for col in REQUIRED_COLUMNS[self.table]:
             if col not in self.missing:
-                self.report(self.df[col][self.df[col] == ""], col, lambda v, c=col: f"required {c} is empty")
+                self.report(self.df[col][self.df[col] == ""], col, lambda v, c=col: msg("imp_required_empty", column=c))  # type: ignore[misc]
 
     def excel_damage(self) -> None:
         """Ids Excel turned into numbers (:func:`scheduler.forms.excel_damaged`): one problem per
@@ -349,11 +352,11 @@ class _Table:
         if skip:
             bad = bad[~bad.index.isin(list(skip))]
         for row, value in bad.iloc[:MAX_PER_CHECK].items():
-            self.problems.append(Problem(self.file, int(row), column, message(value)))
+            self.problems.append(Problem(self.file, int(row), column, message(value), self.header(column)))
         if len(bad) > MAX_PER_CHECK:
             self.problems.append(
                 Problem(
-                    self.file, None, column, f"{len(bad) - MAX_PER_CHECK} more rows with the same problem"
+                    self.file, None, column, msg("imp_more_rows", n=len(bad) - MAX_PER_CHECK), self.header(column)
                 )
             )
 
@@ -382,12 +385,13 @@ class _Table:
         for row, value in s[repeated].iloc[:MAX_PER_CHECK].items():
             self.problems.append(
                 Problem(
-                    self.file, int(row), col, f"duplicate {col} {value!r}, first in row {first_row[value]}"
+                    self.file, int(row), col, msg("imp_duplicate", column=col, value=value, row=first_row[value]),
+                    self.header(col),
                 )
             )
         if repeated.sum() > MAX_PER_CHECK:
             self.problems.append(
-                Problem(self.file, None, col, f"{repeated.sum() - MAX_PER_CHECK} more duplicate {col} values")
+                Problem(self.file, None, col, msg("imp_more_duplicates", n=repeated.sum() - MAX_PER_CHECK, column=col))
             )
 
     def uscc(self, col: str, values: pd.Series | None = None) -> None:
@@ -404,7 +408,7 @@ class _Table:
         if known is None:
             return
         s = self.df[col] if values is None else values
-        self.report(s[(s != "") & ~s.isin(list(known))], col, lambda v: f"unknown {what} {v!r}")
+        self.report(s[(s != "") & ~s.isin(list(known))], col, lambda v: msg("imp_unknown_" + what, value=v))
 
     def boolean(self, col: str) -> np.ndarray:
         """true/false, 1/0, yes/no, y/n, 是/否 (any case); empty is false."""
@@ -415,7 +419,7 @@ class _Table:
         self.report(
             self.df[col][bad],
             col,
-            lambda v: f"{col} must be true or false (1/0, yes/no, y/n, 是/否), got {v!r}",
+            lambda v: msg("imp_bool", column=col, value=v),
         )
         return true
 
@@ -424,7 +428,7 @@ class _Table:
         s = self.df[col]
         ok = s.str.fullmatch(r"[0-9]{1,18}")
         self.report(
-            s[(s != "") & ~ok], col, lambda v: f"{col} must be a whole number of at least 0, got {v!r}"
+            s[(s != "") & ~ok], col, lambda v: msg("imp_int", column=col, value=v)
         )
         return s.where(ok).astype("Int64")
 
@@ -433,7 +437,7 @@ class _Table:
         s = self.df[col]
         values = _to_float(s)
         bad = (s != "").to_numpy(dtype=bool) & ~((values >= low) & (values <= high))
-        self.report(s[bad], col, lambda v: f"{col} must be a number between {low:g} and {high:g}, got {v!r}")
+        self.report(s[bad], col, lambda v: msg("imp_number", column=col, low=f"{low:g}", high=f"{high:g}", value=v))
         return np.where(bad, np.nan, values)
 
     def date(self, col: str, no_expiry: bool = False) -> pd.Series:
@@ -491,7 +495,7 @@ class _Table:
 
 
 def _uscc_message(code: str) -> str:
-    message = uscc_problem(code) or "not a valid credit code"
+    message = uscc_problem(code) or msg("imp_not_uscc")
     return message if code in message else f"{code!r}: {message}"
 
 
@@ -500,7 +504,7 @@ def _split(value: str) -> frozenset[str]:
 
 
 def _region(t: _Table) -> None:
-    t.pattern("region_code", REGION_PATTERN, lambda v: f"region code must be 6 digits (GB/T 2260), got {v!r}")
+    t.pattern("region_code", REGION_PATTERN, lambda v: msg("imp_region", value=v))
 
 
 def _enterprises(t: _Table) -> pd.DataFrame:
@@ -512,7 +516,7 @@ def _enterprises(t: _Table) -> pd.DataFrame:
     t.pattern(
         "industry",
         INDUSTRY_PATTERN,
-        lambda v: f"industry must be a GB/T 4754 code (section letter A-T and up to 4 digits), got {v!r}",
+        lambda v: msg("imp_industry", value=v),
     )
     status = t.vocabulary("status", STATUS_FORMS, "status")
     if (status == "").any():
@@ -545,7 +549,7 @@ def _agencies(t: _Table) -> dict[str, Agency]:
     t.report(
         df["level"][(df["level"] != "") & ~df["level"].str.lower().isin(list(LEVELS))],
         "level",
-        lambda v: f"level must be province, city, county or township (省/市/县/乡), got {v!r}",
+        lambda v: msg("imp_level", value=v),
     )
     first = df[(df["agency_id"] != "") & ~df["agency_id"].duplicated()]
     by_id = {r.agency_id: (row, r) for row, r in zip(first.index, t.rows(first), strict=True)}
@@ -554,7 +558,7 @@ def _agencies(t: _Table) -> dict[str, Agency]:
         if not parent or "agency_id" in t.missing:
             continue
         if parent not in by_id:
-            t.problems.append(Problem(t.file, int(row), "parent_id", f"unknown parent agency {parent!r}"))
+            t.problems.append(Problem(t.file, int(row), "parent_id", msg("imp_unknown_parent", parent=parent)))
             continue
         p = by_id[parent][1]
         if p.department != r.department:
@@ -563,7 +567,7 @@ def _agencies(t: _Table) -> dict[str, Agency]:
                     t.file,
                     int(row),
                     "parent_id",
-                    f"parent {parent!r} belongs to department {p.department!r}, this agency to {r.department!r}",
+                    msg("imp_parent_department", parent=parent, theirs=p.department, mine=r.department),
                 )
             )
         mine, theirs = LEVELS.get(r.level.lower()), LEVELS.get(p.level.lower())
@@ -573,8 +577,7 @@ def _agencies(t: _Table) -> dict[str, Agency]:
                     t.file,
                     int(row),
                     "parent_id",
-                    f"parent {parent!r} is at level {theirs.name.lower()}, "
-                    f"not above this agency's level {mine.name.lower()}",
+                    msg("imp_parent_level", parent=parent, theirs=theirs.name.lower(), mine=mine.name.lower()),
                 )
             )
     _loops(t, {a: (row, r.parent_id) for a, (row, r) in by_id.items()})
@@ -604,10 +607,10 @@ def _loops(t: _Table, parents: dict[str, tuple[int, str]]) -> None:
             loop = path[path.index(node) :]
             k = min(range(len(loop)), key=lambda i: parents[loop[i]][0])
             loop = loop[k:] + loop[:k]
-            chain = " -> ".join(f"{a} (row {parents[a][0]})" for a in loop)
+            chain = " -> ".join(msg("imp_loop_item", agency=a, row=parents[a][0]) for a in loop)
             t.problems.append(
                 Problem(
-                    t.file, int(parents[loop[0]][0]), "parent_id", f"parent chain loops: {chain} -> {loop[0]}"
+                    t.file, int(parents[loop[0]][0]), "parent_id", msg("imp_loop", chain=chain, first=loop[0])
                 )
             )
         done.update(path)
@@ -711,7 +714,7 @@ def _leave(t: _Table, inspector_ids: set[str] | None) -> list[Leave]:
     start, end = t.date("start"), t.date("end")
     late = (start > end).to_numpy(dtype=bool)
     for row, s, e in zip(df.index[late], start[late], end[late], strict=True):
-        t.problems.append(Problem(t.file, int(row), "start", f"start {s.date()} is after end {e.date()}"))
+        t.problems.append(Problem(t.file, int(row), "start", msg("imp_start_after_end", start=s.date(), end=e.date())))
     return [
         Leave(r.inspector_id, s.date(), e.date())
         for r, s, e in zip(t.rows(), start, end, strict=True)

@@ -30,7 +30,7 @@ import numpy as np
 try:  # numba compiles the walk; without it the same code runs as plain Python.
     from numba import njit
 except ImportError:  # pragma: no cover - exercised where numba is absent
-    njit = None
+    njit = None  # type: ignore[assignment]
 
 RANDOM_BITS = 40
 GOLDEN = np.uint64(0x9E3779B97F4A7C15)

@@ -313,7 +313,7 @@ def write_notices(
                 f"visits {seen[name]!r} and {visit.visit_id!r} would share the notice file {name}"
             )
         seen[name] = visit.visit_id
-        data = notices.render(visit, names.get(visit.credit_code) or visit.credit_code).encode("utf-8")
+        data = notices.render(visit, str(names.get(visit.credit_code) or visit.credit_code)).encode("utf-8")
         path = os.path.join(base, name)
         _write_file(path, data)
         if digests is not None:

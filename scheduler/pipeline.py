@@ -14,6 +14,7 @@ from scheduler.draw import draw
 from scheduler.errors import InfeasibleError
 from scheduler.executor import Executor, LocalExecutor, make_executor, map_packed
 from scheduler.importer import load_registry
+from scheduler.messages import t as msg
 from scheduler.plan import Plan, check_plan_against_registry, load_plan
 from scheduler.registry import Registry
 from scheduler.result import PlanResult, Visit
@@ -88,7 +89,7 @@ def schedule(
     if bad:
         raise InfeasibleError(
             [
-                f"{'/'.join(v.task_ids)}: visit {v.visit_id}: its team shares no available working day"
+                msg("dates_no_common_day", tasks="/".join(v.task_ids), visit=v.visit_id)
                 for v in bad
             ]
         )
@@ -114,8 +115,7 @@ def schedule(
     for g, r in zip(groups, results, strict=True):
         if not r.status.ok or min(r.days, default=0) < 0:
             raise InfeasibleError(
-                "dates: no schedule keeps every inspector within the daily cap on days the whole team is "
-                f"available (solver status {r.status.value}; visits from {visits[int(g[0])].visit_id})"
+                msg("dates_no_schedule", status=r.status.value, visit=visits[int(g[0])].visit_id)
             )
         days[g] = r.days
     return [
@@ -181,11 +181,9 @@ def run_plan(
     warnings = []
     if stats.pairs_over_cap:
         warnings.append(
-            f"{stats.pairs_over_cap} inspector-enterprise pairs exceed pair_probability_cap "
-            f"{stats.pair_probability_cap}: too few eligible inspectors for visits "
-            + ", ".join(stats.visits_over_cap[:20])
-            + (" …" if len(stats.visits_over_cap) > 20 else "")
-            + f" (max pair probability {stats.max_pair_probability:.3f})"
+            msg("pairs_over_cap", n=stats.pairs_over_cap, cap=stats.pair_probability_cap,
+              visits=", ".join(stats.visits_over_cap[:20]) + (" …" if len(stats.visits_over_cap) > 20 else ""),
+              max_p=f"{stats.max_pair_probability:.3f}")
         )
     result = PlanResult(
         plan=plan,

@@ -108,7 +108,7 @@ def quarter_bounds(quarter: str) -> tuple[dt.date, dt.date]:
     """``2026Q1`` -> (2026-01-01, 2026-03-31)."""
     m = _QUARTER.match(quarter)
     if not m:
-        raise ValueError(f"quarter must look like 2026Q1, got {quarter!r}")
+        raise ValueError(msg("plan_quarter", value=quarter))
     year, q = int(m.group(1)), int(m.group(2))
     start = dt.date(year, 3 * q - 2, 1)
     end = dt.date(year + 1, 1, 1) if q == 4 else dt.date(year, 3 * q + 1, 1)
@@ -133,7 +133,7 @@ class _Reader:
         try:
             return dt.date.fromisoformat(str(value))
         except ValueError:
-            self.bad(path, f"not a date (YYYY-MM-DD): {value!r}")
+            self.bad(path, msg("plan_not_date", value=value))
             return None
 
     def int_(self, value: Any, path: str, minimum: int = 0) -> int | None:
@@ -144,10 +144,10 @@ class _Reader:
                 else:
                     raise ValueError
             except ValueError:
-                self.bad(path, f"not a whole number: {value!r}")
+                self.bad(path, msg("plan_not_int", value=value))
                 return None
         if value < minimum:
-            self.bad(path, f"must be at least {minimum}, got {value}")
+            self.bad(path, msg("plan_at_least", minimum=minimum, value=value))
             return None
         return value
 
@@ -157,7 +157,7 @@ class _Reader:
         if isinstance(value, str):
             return tuple(s.strip() for s in value.split(";") if s.strip())
         if not isinstance(value, list):
-            self.bad(path, f"expected a list, got {value!r}")
+            self.bad(path, msg("plan_not_list", value=value))
             return ()
         return tuple(str(v).strip() for v in value)
 
@@ -198,18 +198,18 @@ def load_plan(path: str | Path) -> Plan:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(Problem(name, None, None, f"cannot read plan file: {exc}")) from exc
+        raise InputError(Problem(name, None, None, msg("plan_unreadable", error=exc))) from exc
     try:
         raw = json.loads(text) if path.suffix.lower() == ".json" else yaml.load(text, Loader=_PlanLoader)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise InputError(Problem(name, None, None, f"not valid YAML/JSON: {exc}")) from exc
+        raise InputError(Problem(name, None, None, msg("plan_not_yaml", error=exc))) from exc
     return parse_plan(raw, name, path)
 
 
 def parse_plan(raw: Any, name: str = "plan", path: Path | None = None) -> Plan:
     r = _Reader(name)
     if not isinstance(raw, dict):
-        raise InputError(Problem(name, None, None, "the plan must be a mapping with quarter, policy, tasks"))
+        raise InputError(Problem(name, None, None, msg("plan_not_mapping")))
     quarter = str(raw.get("quarter", "")).strip()
     q_start = q_end = None
     try:
@@ -220,15 +220,15 @@ def parse_plan(raw: Any, name: str = "plan", path: Path | None = None) -> Plan:
     pol_raw = raw.get("policy") or {}
     pol_kwargs: dict[str, Any] = {}
     if not isinstance(pol_raw, dict):
-        r.bad("policy", "expected a mapping")
+        r.bad("policy", msg("plan_expected_mapping"))
         pol_raw = {}
     for key, value in pol_raw.items():
         p = f"policy.{key}"
         if key not in POLICY_KEYS:
-            r.bad(p, f"unknown policy key (known: {', '.join(sorted(POLICY_KEYS))})")
+            r.bad(p, msg("plan_unknown_policy_key", known=", ".join(sorted(POLICY_KEYS))))
         elif key == "rotation":
             if not isinstance(value, bool):
-                r.bad(p, f"expected true or false, got {value!r}")
+                r.bad(p, msg("plan_not_bool", value=value))
             else:
                 pol_kwargs[key] = value
         elif key == "draw_statuses":
@@ -247,65 +247,65 @@ def parse_plan(raw: Any, name: str = "plan", path: Path | None = None) -> Plan:
                     raise ValueError
                 pol_kwargs[key] = v
             except (TypeError, ValueError):
-                r.bad(p, f"expected a number in (0, 1], got {value!r}")
+                r.bad(p, msg("plan_not_probability", value=value))
         else:
             minimum = 0 if key == "lookback_days" else 1
             if key == "team_size":
                 minimum = 2
-            v = r.int_(value, p, minimum)
-            if v is not None:
-                pol_kwargs[key] = v
+            whole = r.int_(value, p, minimum)
+            if whole is not None:
+                pol_kwargs[key] = whole
     policy = Policy(**pol_kwargs)
 
     tasks: list[Task] = []
     raw_tasks = raw.get("tasks")
     if not isinstance(raw_tasks, list) or not raw_tasks:
-        r.bad("tasks", "the plan needs a non-empty list of tasks")
+        r.bad("tasks", msg("plan_no_tasks"))
         raw_tasks = []
     seen: set[str] = set()
     for k, t in enumerate(raw_tasks):
         base = f"tasks[{k}]"
         if not isinstance(t, dict):
-            r.bad(base, "expected a mapping")
+            r.bad(base, msg("plan_expected_mapping"))
             continue
         tid = str(t.get("task_id", "")).strip()
         if tid:
             base = f"tasks[{k}] ({tid})"
         for key in t:
             if key not in TASK_KEYS:
-                r.bad(f"{base}.{key}", "unknown task key")
+                r.bad(f"{base}.{key}", msg("plan_unknown_task_key", known=", ".join(sorted(TASK_KEYS))))
         if not tid:
-            r.bad(f"{base}.task_id", "missing")
+            r.bad(f"{base}.task_id", msg("plan_missing"))
         elif tid in seen:
-            r.bad(f"{base}.task_id", f"duplicate task_id {tid!r}")
+            r.bad(f"{base}.task_id", msg("plan_duplicate_task", task=tid))
         elif "|" in tid:
-            r.bad(f"{base}.task_id", "must not contain '|'")
+            r.bad(f"{base}.task_id", msg("plan_task_pipe"))
         seen.add(tid)
         agency = str(t.get("agency_id", "")).strip()
         if not agency:
-            r.bad(f"{base}.agency_id", "missing")
+            r.bad(f"{base}.agency_id", msg("plan_missing"))
         staffing = str(t.get("staffing", "lead")).strip()
         if staffing not in STAFFING:
-            r.bad(f"{base}.staffing", f"must be 'lead', 'local' or 'delegated', got {staffing!r}")
+            r.bad(f"{base}.staffing", msg("plan_staffing", value=staffing))
         window = t.get("window") or {}
         if not isinstance(window, dict):
-            r.bad(f"{base}.window", "expected {start: ..., end: ...}")
+            r.bad(f"{base}.window", msg("plan_window_form"))
             window = {}
         ws = r.date(window["start"], f"{base}.window.start") if "start" in window else q_start
         we = r.date(window["end"], f"{base}.window.end") if "end" in window else q_end
         if ws and we and ws > we:
-            r.bad(f"{base}.window", f"start {ws} is after end {we}")
+            r.bad(f"{base}.window", msg("plan_window_reversed", start=ws, end=we))
         pop_raw = t.get("population") or {}
         if not isinstance(pop_raw, dict):
-            r.bad(f"{base}.population", "expected a mapping")
+            r.bad(f"{base}.population", msg("plan_expected_mapping"))
             pop_raw = {}
         rc = r.str_list(pop_raw.get("risk_classes", list(RISK_CLASSES)), f"{base}.population.risk_classes")
         for c in rc:
             if c not in RISK_CLASSES:
-                r.bad(f"{base}.population.risk_classes", f"risk class must be A, B, C or D, got {c!r}")
+                r.bad(f"{base}.population.risk_classes", msg("plan_risk_class_got", value=c))
         prefix = str(pop_raw.get("region_prefix", "") or "").strip()
         if prefix and not prefix.isdigit():
-            r.bad(f"{base}.population.region_prefix", f"digits expected, got {prefix!r}")
+            r.bad(f"{base}.population.region_prefix", msg("plan_digits", value=prefix))
         entity_types = []
         for e in r.str_list(pop_raw.get("entity_types"), f"{base}.population.entity_types"):
             kind = ENTITY_FORMS.get(normal_text(e))
@@ -329,16 +329,16 @@ def parse_plan(raw: Any, name: str = "plan", path: Path | None = None) -> Plan:
         ratio = None
         count: int | dict[str, int] | None = None
         if "ratio" in t and "count" in t:
-            r.bad(base, "give either ratio or count, not both")
+            r.bad(base, msg("plan_ratio_and_count"))
         if "ratio" in t:
             ratio = {}
             if not isinstance(t["ratio"], dict):
-                r.bad(f"{base}.ratio", "expected a mapping like {A: 0.02, B: 0.05}")
+                r.bad(f"{base}.ratio", msg("plan_ratio_form"))
             else:
                 for c, v in t["ratio"].items():
                     c = str(c)
                     if c not in RISK_CLASSES:
-                        r.bad(f"{base}.ratio.{c}", "risk class must be A, B, C or D")
+                        r.bad(f"{base}.ratio.{c}", msg("plan_risk_class"))
                         continue
                     try:
                         d = Decimal(str(v))
@@ -346,7 +346,7 @@ def parse_plan(raw: Any, name: str = "plan", path: Path | None = None) -> Plan:
                             raise InvalidOperation
                         ratio[c] = d
                     except InvalidOperation:
-                        r.bad(f"{base}.ratio.{c}", f"expected a number between 0 and 1, got {v!r}")
+                        r.bad(f"{base}.ratio.{c}", msg("plan_not_fraction", value=v))
         elif "count" in t:
             cv = t["count"]
             if isinstance(cv, dict):
@@ -354,7 +354,7 @@ def parse_plan(raw: Any, name: str = "plan", path: Path | None = None) -> Plan:
                 for c, v in cv.items():
                     c = str(c)
                     if c not in RISK_CLASSES:
-                        r.bad(f"{base}.count.{c}", "risk class must be A, B, C or D")
+                        r.bad(f"{base}.count.{c}", msg("plan_risk_class"))
                         continue
                     iv = r.int_(v, f"{base}.count.{c}")
                     if iv is not None:
@@ -362,7 +362,7 @@ def parse_plan(raw: Any, name: str = "plan", path: Path | None = None) -> Plan:
             else:
                 count = r.int_(cv, f"{base}.count")
         else:
-            r.bad(base, "needs a ratio (per risk class) or a count")
+            r.bad(base, msg("plan_needs_size"))
         specialty = t.get("specialty")
         tasks.append(
             Task(
@@ -402,30 +402,29 @@ def check_plan_against_registry(plan: Plan, registry) -> None:
         base = f"tasks[{k}] ({t.task_id})"
         lead = registry.agencies.get(t.agency_id)
         if lead is None:
-            problems.append(Problem(name, None, f"{base}.agency_id", f"unknown agency {t.agency_id!r}"))
+            problems.append(Problem(name, None, f"{base}.agency_id", msg("plan_unknown_agency", agency=t.agency_id)))
         departments = {lead.department} if lead else set()
         for j in t.joint_agencies:
             ja = registry.agencies.get(j)
             if ja is None:
-                problems.append(Problem(name, None, f"{base}.joint_agencies", f"unknown agency {j!r}"))
+                problems.append(Problem(name, None, f"{base}.joint_agencies", msg("plan_unknown_agency", agency=j)))
             elif ja.department in departments:
                 problems.append(
                     Problem(
                         name,
                         None,
                         f"{base}.joint_agencies",
-                        f"{j!r} is of department {ja.department!r}, already on the team; "
-                        "a joint agency brings another department",
+                        msg("plan_joint_same_department", agency=j, department=ja.department),
                     )
                 )
             else:
                 departments.add(ja.department)
         for item in t.items:
             if registry.items and item not in registry.items:
-                problems.append(Problem(name, None, f"{base}.items", f"unknown item {item!r}"))
+                problems.append(Problem(name, None, f"{base}.items", msg("plan_unknown_item", item=item)))
             elif not registry.items:
                 problems.append(
-                    Problem(name, None, f"{base}.items", f"unknown item {item!r}: the registry has no items table")
+                    Problem(name, None, f"{base}.items", msg("plan_no_items_table", item=item))
                 )
         if lead and t.population.region_prefix:
             p, lp = t.population.region_prefix, lead.prefix
@@ -435,7 +434,7 @@ def check_plan_against_registry(plan: Plan, registry) -> None:
                         name,
                         None,
                         f"{base}.population.region_prefix",
-                        f"{p!r} lies outside the jurisdiction of {t.agency_id} (region prefix {lp!r})",
+                        msg("plan_outside_jurisdiction", prefix=p, agency=t.agency_id, lead_prefix=lp),
                     )
                 )
     if problems:

@@ -23,6 +23,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from scheduler.errors import InfeasibleError, InputError, Problem
+from scheduler.messages import t
 from scheduler.result import PlanResult
 from scheduler.staffing import Roster, eligibility
 
@@ -61,17 +62,20 @@ def replace_inspector(
 ) -> tuple[PlanResult, RecusalOutcome]:
     """Apply one request; ``recused`` holds earlier (inspector, credit_code) recusals."""
     if request.requested_by not in REQUESTERS:
-        raise InputError(Problem("recusal", None, "requested_by", f"must be one of {', '.join(REQUESTERS)}"))
+        raise InputError(Problem(t("recusal_where"), None, "requested_by", t("recusal_by", allowed="、".join(REQUESTERS))))
     if not request.reason.strip():
-        raise InputError(Problem("recusal", None, "reason", "a recusal needs a reason"))
+        raise InputError(Problem(t("recusal_where"), None, "reason", t("recusal_reason")))
     index = {v.visit_id: k for k, v in enumerate(result.visits)}
     if request.visit_id not in index:
-        raise InputError(Problem("recusal", None, "visit_id", f"no visit {request.visit_id!r} in this plan"))
+        raise InputError(Problem(t("recusal_where"), None, "visit_id", t("no_such_visit", visit=request.visit_id)))
     vi = index[request.visit_id]
     visit = result.visits[vi]
+    if visit.date is None:  # a planned visit always has its date; a recusal needs it
+        raise InputError(Problem(t("recusal_where"), None, "visit_id", t("no_such_visit", visit=request.visit_id)))
+    visit_date: dt.date = visit.date
     if request.inspector_id not in visit.inspector_ids:
         raise InputError(
-            Problem("recusal", None, "inspector_id", f"{request.inspector_id!r} is not on visit {visit.visit_id}'s team")
+            Problem(t("recusal_where"), None, "inspector_id", t("recusal_not_on_team", inspector=request.inspector_id, visit=visit.visit_id))
         )
     position = visit.inspector_ids.index(request.inspector_id)
     elig = eligibility(result.plan, result.registry, [visit], roster)
@@ -88,7 +92,7 @@ def replace_inspector(
     ]
     rest = [roster.index[i] for i in visit.inspector_ids if i != request.inspector_id]
     lo, hi = roster.day_range(visit.window_start, visit.window_end)
-    days = sorted(range(lo, hi), key=lambda d: (abs((roster.days[d] - visit.date).days), d))
+    days = sorted(range(lo, hi), key=lambda d: (abs((roster.days[d] - visit_date).days), d))
 
     def free(k: int, d: int, extra: int = 0) -> bool:
         ins = roster.inspectors[k]
@@ -107,20 +111,20 @@ def replace_inspector(
             new = dataclasses.replace(visit, inspector_ids=tuple(team_ids), date=day)
             visits = list(result.visits)
             visits[vi] = new
-            outcome = RecusalOutcome(seq, visit.visit_id, request.inspector_id, pick.inspector_id, visit.date, day, len(here))
+            outcome = RecusalOutcome(seq, visit.visit_id, request.inspector_id, pick.inspector_id, visit_date, day, len(here))
             stats = dataclasses.replace(
                 result.staffing, load={i: n for i, n in Counter(x for v in visits for x in v.inspector_ids).items()}
             )
             return dataclasses.replace(result, visits=visits, staffing=stats), outcome
-    what = f"a {slot.specialty} inspector" if slot.specialty else "an inspector"
+    what = t("recusal_specialty", specialty=slot.specialty) if slot.specialty else t("recusal_any")
+    if slot.department:
+        what = t("recusal_department", department=slot.department, what=what)
+    why = (
+        t("recusal_none_free", n=len(candidates))
+        if candidates
+        else t("recusal_no_capacity", eligible=len(slot.candidates), blocked=len(blocked | team))
+    )
     raise InfeasibleError(
-        f"{'/'.join(visit.task_ids)}: visit {visit.visit_id} needs {what}"
-        + (f" of department {slot.department}" if slot.department else "")
-        + f" to replace {request.inspector_id} between {visit.window_start} and {visit.window_end}; "
-        + (
-            f"{len(candidates)} eligible with capacity left, none free on a day the rest of the team is"
-            if candidates
-            else f"no other eligible inspector has capacity left ({len(slot.candidates)} eligible in all, "
-            f"{len(blocked | team)} on the team or recused)"
-        )
+        t("recusal_infeasible", tasks="/".join(visit.task_ids), visit=visit.visit_id, what=what,
+          inspector=request.inspector_id, start=visit.window_start, end=visit.window_end, why=why)
     )

@@ -8,6 +8,7 @@ the page depends on the clock.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from html import escape
@@ -27,7 +28,15 @@ from scheduler.plotting import (
     plot_visits_per_day,
     visits_by_region,
 )
-from scheduler.plotting._common import RISK_ORDER, chart_enterprises, city_code, visit_values
+from scheduler.plotting._common import (
+    RISK_ORDER,
+    chart_enterprises,
+    city_code,
+    issuing_agency,
+    region_labels,
+    task_label,
+    visit_values,
+)
 from scheduler.result import PlanResult
 
 REPORT_FILE = "report.html"
@@ -70,6 +79,7 @@ def _summary_rows(result: PlanResult) -> list[tuple[str, str]]:
     span = f"{min(dated).isoformat()} 至 {max(dated).isoformat()}" if dated else "—"
     over = "" if s.max_pair_probability <= s.pair_probability_cap else "（超过上限）"
     return [
+        ("发布机关", issuing_agency(result)),
         ("季度", result.plan.quarter),
         ("随机种子", result.seed),
         (
@@ -104,7 +114,7 @@ def _summary_html(result: PlanResult) -> str:
 def _strata_html(result: PlanResult) -> str:
     strata = sorted(result.strata, key=lambda s: (s.task_id, s.stratum))
     rows = "\n".join(
-        f"<tr><td>{_e(s.task_id)}</td><td>{_e(s.stratum)}</td>"
+        f"<tr><td>{_e(task_label(result, s.task_id))}</td><td>{_e(s.stratum)}</td>"
         f'<td class="num">{s.population_size}</td><td class="num">{s.sample_size}</td>'
         f'<td class="num">{s.inclusion_probability:.4f}</td></tr>'
         for s in strata
@@ -154,7 +164,7 @@ def _regions_html(result: PlanResult, enterprises: pd.DataFrame) -> str:
     visits: Counter = Counter()
     by_risk: dict[str, Counter] = defaultdict(Counter)
     people: dict[str, set[str]] = defaultdict(set)
-    days: dict[str, list] = {}
+    days: dict[str, tuple[dt.date, dt.date]] = {}
     for v, region, risk in zip(result.visits, regions, risks, strict=True):
         visits[region] += 1
         by_risk[region][str(risk or "?")] += 1
@@ -170,11 +180,12 @@ def _regions_html(result: PlanResult, enterprises: pd.DataFrame) -> str:
         return f'<td class="num">{n}</td>'
 
     rows = []
+    cities = region_labels(result, sorted({city_code(r) for r in visits}))
     for region in sorted(visits):
-        first, last = days.get(region, (None, None))
-        span = f"{first.isoformat()} 至 {last.isoformat()}" if first else "—"
+        period = days.get(region)
+        span = f"{period[0].isoformat()} 至 {period[1].isoformat()}" if period else "—"
         rows.append(
-            f"<tr><td>{_e(region)}</td><td>{_e(city_code(region))}</td><td>{_e('、'.join(names[region]))}</td>"
+            f"<tr><td>{_e(region)}</td><td>{_e(cities[city_code(region)])}</td><td>{_e('、'.join(names[region]))}</td>"
             + num(visits[region])
             + "".join(num(by_risk[region].get(c, 0)) for c in RISK_ORDER)
             + num(len(people[region]))
@@ -214,7 +225,7 @@ def render_report(result: PlanResult, enterprises: pd.DataFrame | None = None) -
         f'<section class="chart-section">\n{chart_html(fn(result, enterprises), div_id)}\n</section>'
         for div_id, fn in CHARTS
     )
-    title = f"双随机、一公开 抽查计划报告 {result.plan.quarter}"
+    title = f"{issuing_agency(result)} 双随机、一公开 抽查计划报告 {result.plan.quarter}"
     return f"""<!DOCTYPE html>
 <html lang="zh-CN">
 <head>

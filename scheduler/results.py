@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from scheduler.messages import t
 from scheduler.workdays import WorkCalendar
 
 CATEGORIES = (
@@ -48,7 +49,7 @@ def check_category(category: str) -> str:
     if cat == "通过登记的住所无法联系":
         cat = "通过登记的住所（经营场所）无法联系"
     if cat not in CATEGORIES:
-        raise ValueError(f"unknown result category {category!r}; one of: {', '.join(CATEGORIES)}")
+        raise ValueError(t("unknown_category", category=category, allowed="、".join(CATEGORIES)))
     return cat
 
 
@@ -62,12 +63,24 @@ def due_date(visit_date: dt.date, calendar: WorkCalendar, working_days: int = PU
     return day
 
 
+def state_text(state: str) -> str:
+    """An :func:`overdue` state in the current language."""
+    if state == "no result":
+        return t("state_no_result")
+    if state == "result not published":
+        return t("state_not_published")
+    if state.startswith("published late on "):
+        return t("state_published_late", day=state.removeprefix("published late on "))
+    return state
+
+
 def overdue(
     visits: list[tuple[str, dt.date]], results: dict[str, ResultEntry], today: dt.date, calendar: WorkCalendar
 ) -> list[tuple[str, dt.date, dt.date, str]]:
     """(visit_id, visit date, due date, state) of visits whose result is not published by its due date.
 
-    State is ``no result`` or ``result not published``.
+    State is ``no result``, ``result not published`` or ``published late on DATE``: values the
+    service returns as they are; :func:`state_text` says them in the current language.
     """
     out = []
     for visit_id, date in visits:

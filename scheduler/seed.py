@@ -25,6 +25,7 @@ from pathlib import Path
 from scheduler.audit import canonical_json
 from scheduler.errors import InputError, Problem
 from scheduler.hashing import sha256_file
+from scheduler.messages import t
 
 FORMAT = "randinspect-commitment/1"
 
@@ -54,12 +55,12 @@ def key_string(beacon: str, keep_order: bool = False) -> str:
     """RFC 3797 key string from numbers like ``"3 11 17 22 28 31; 9"`` (sources split by ``;``)."""
     sources = [s for s in beacon.split(";") if s.strip()]
     if not sources:
-        raise ValueError("the beacon has no numbers")
+        raise ValueError(t("beacon_empty"))
     parts = []
     for s in sources:
         tokens = [t for t in re.split(r"[\s,，、+]+", s.strip()) if t]
         if not tokens or not all(t.isdigit() for t in tokens):
-            raise ValueError(f"beacon source {s.strip()!r}: whole numbers separated by spaces expected")
+            raise ValueError(t("beacon_not_numbers", source=s.strip()))
         nums = [int(t) for t in tokens]
         if not keep_order:
             nums.sort()
@@ -77,19 +78,19 @@ def check_commitment(doc: dict, files: dict[str, Path], plan_file: Path, name: s
     """The inputs must be the ones committed to, byte for byte (else exit 2, naming them)."""
     problems = []
     if doc.get("format") != FORMAT:
-        problems.append(Problem(name, None, "format", f"not a randinspect commitment ({doc.get('format')!r})"))
+        problems.append(Problem(name, None, "format", t("commit_bad_format", format=doc.get("format"))))
     elif commitment_hash(doc) != doc.get("commitment"):
-        problems.append(Problem(name, None, "commitment", "the document does not match its own commitment hash"))
+        problems.append(Problem(name, None, "commitment", t("commit_bad_hash")))
     committed = doc.get("inputs", {})
     for table, path in sorted(files.items()):
         want = committed.get(table, {}).get("sha256")
         if want is None:
-            problems.append(Problem(Path(path).name, None, None, f"table {table} was not in the commitment"))
+            problems.append(Problem(Path(path).name, None, None, t("commit_table_extra", table=table)))
         elif sha256_file(Path(path)) != want:
-            problems.append(Problem(Path(path).name, None, None, "changed since the commitment"))
+            problems.append(Problem(Path(path).name, None, None, t("commit_changed")))
     for table in sorted(set(committed) - set(files)):
-        problems.append(Problem(committed[table]["file"], None, None, f"committed table {table} is missing now"))
+        problems.append(Problem(committed[table]["file"], None, None, t("commit_table_missing", table=table)))
     if doc.get("plan", {}).get("sha256") != sha256_file(plan_file):
-        problems.append(Problem(plan_file.name, None, None, "the plan changed since the commitment"))
+        problems.append(Problem(plan_file.name, None, None, t("commit_changed")))
     if problems:
         raise InputError(problems)

@@ -45,6 +45,7 @@ from scheduler.draw import recent_history
 from scheduler.errors import InfeasibleError
 from scheduler.executor import Executor, LocalExecutor, map_packed
 from scheduler.lottery import round_flow_array
+from scheduler.messages import t
 from scheduler.plan import Plan
 from scheduler.registry import Inspector, Registry
 from scheduler.result import StaffingStats, Visit
@@ -119,9 +120,9 @@ def build_roster(plan: Plan, registry: Registry, days: list[dt.date]) -> Roster:
         else:
             available[k] = day_arr <= np.datetime64(ins.certificate_expiry)
     for lv in registry.leave:
-        k = index.get(lv.inspector_id)
-        if k is not None:
-            available[k] &= ~((day_arr >= np.datetime64(lv.start)) & (day_arr <= np.datetime64(lv.end)))
+        at = index.get(lv.inspector_id)
+        if at is not None:
+            available[at] &= ~((day_arr >= np.datetime64(lv.start)) & (day_arr <= np.datetime64(lv.end)))
     cumulative = np.zeros((len(inspectors), len(days) + 1), dtype=np.int64)
     np.cumsum(available, axis=1, out=cumulative[:, 1:])
 
@@ -201,15 +202,8 @@ class Eligibility:
         ]
 
 
-EXCLUSION_TEXT = {
-    "certificate": "no certificate or auxiliary",
-    "conflict": "declared conflict",
-    "former_employer": "former employer",
-    "relative": "relative of the legal representative",
-    "rotation": "inspected it within the lookback (rotation)",
-    "availability": "on leave or certificate expiring in the window",
-    "cap": "no capacity left this quarter",
-}
+EXCLUSION_KEYS = ("certificate", "conflict", "former_employer", "relative", "rotation", "availability", "cap")
+"""Why an inspector is not eligible for a visit; texts in :mod:`scheduler.messages` (``excluded_*``)."""
 PAIR_REASONS = ("conflict", "former_employer", "relative", "rotation")  # checked in this order
 
 
@@ -382,14 +376,10 @@ def _count_groups(
         capacity = int(window_capacity(roster, task.window_start, task.window_end)[pool_i].sum())
         if need <= capacity or not len(pool_i):  # nobody at all: the empty-slot diagnosis says why
             continue
-        what = (
-            f"{need} team places to fill"
-            if dept == "*"
-            else f"{need} visits need {_describe_slot(spec, dept)}"
-        )
+        key = "staffing_pool_places" if dept == "*" else "staffing_pool"
         reasons.append(
-            f"{tid}: {what} between {task.window_start} and {task.window_end}; {len(pool_i)} "
-            f"{'is' if len(pool_i) == 1 else 'are'} eligible after leave and certificates, capacity {capacity}"
+            t(key, task=tid, n=need, what=_describe_slot(spec, dept), start=task.window_start,
+              end=task.window_end, pool=len(pool_i), be=_be(len(pool_i)), capacity=capacity)
         )
     return reasons
 
@@ -429,10 +419,10 @@ def eligibility(
     reps = ["" if r is None or (isinstance(r, float) and np.isnan(r)) else str(r) for r in reps_raw]
     team_size = plan.policy.team_size
 
-    slot_visit: list[np.ndarray] = []
+    slot_visit: list[int] = []
     slot_dept: list[str | None] = []
     slot_spec: list[str | None] = []
-    sizes: list[np.ndarray] = []
+    sizes: list[int] = []
     cands: list[np.ndarray] = []
     visit_nslots = np.zeros(len(visits), dtype=np.int64)
     excluded: list[Counter] = [Counter()] * len(visits)
@@ -534,10 +524,14 @@ def eligibility(
     )
 
 
+def _be(n: int) -> str:
+    """English agreement for the messages' "{pool} {be} eligible"."""
+    return "is" if n == 1 else "are"
+
+
 def _describe_slot(specialty: str | None, department: str | None) -> str:
-    article = "an" if specialty and specialty[0] in "aeiou" else "a"
-    what = f"{article} {specialty} inspector" if specialty else "an inspector"
-    return f"{what} of department {department}" if department else what
+    what = t("recusal_specialty", specialty=specialty) if specialty else t("recusal_any")
+    return t("recusal_department", department=department, what=what) if department else what
 
 
 def visit_regions(registry: Registry, visits: list[Visit]) -> tuple[np.ndarray, np.ndarray]:
@@ -571,18 +565,18 @@ def count_shortages(
     Each reason names the task, the rule and the numbers."""
     if elig.n_slots == 0:
         return []
-    task_ids = sorted({t for v in visits for t in v.task_ids})
-    t_num = {t: k for k, t in enumerate(task_ids)}
+    task_ids = sorted({tid for v in visits for tid in v.task_ids})
+    t_num = {tid: k for k, tid in enumerate(task_ids)}
     kinds: dict[tuple, int] = {}
     slot_task = np.array(
         [t_num[visits[int(v)].task_ids[0]] for v in elig.slot_visit.tolist()], dtype=np.int64
     )
     slot_kind = np.empty(elig.n_slots, dtype=np.int64)
-    for k, (t, d, sp) in enumerate(
+    for k, (ti, d, sp) in enumerate(
         zip(slot_task.tolist(), elig.slot_department, elig.slot_specialty, strict=True)
     ):
-        slot_kind[k] = kinds.setdefault((t, d, sp), len(kinds))
-    groups = list(kinds) + [(t, "*", None) for t in range(len(task_ids))]
+        slot_kind[k] = kinds.setdefault((ti, d, sp), len(kinds))
+    groups = list(kinds) + [(ti, "*", None) for ti in range(len(task_ids))]
     slot_groups = [slot_kind, len(kinds) + slot_task]
     n_i = len(roster.inspectors)
     sizes = elig.slot_sizes()
@@ -593,21 +587,19 @@ def count_shortages(
         covered = np.zeros((n_g, n_i), dtype=bool)
         covered[np.repeat(g_of_slot, sizes), elig.cand] = True
         for g in np.flatnonzero(places).tolist():
-            t, dept, spec = groups[g]
-            task = plan.task(task_ids[t])
+            ti, dept, spec = groups[g]
+            task = plan.task(task_ids[ti])
             pool = np.flatnonzero(covered[g])
             cap = window_capacity(roster, task.window_start, task.window_end)[pool]
             if share is not None:
-                cap = np.minimum(cap, share[t, pool])
+                cap = np.minimum(cap, share[ti, pool])
             capacity = int(cap.sum())
             if places[g] <= capacity:
                 continue
-            what = "team places" if dept == "*" else _describe_slot(spec, dept)
-            need = f"{places[g]} visits need {what}" if dept != "*" else f"{places[g]} {what} to fill"
+            key = "staffing_capacity_places" if dept == "*" else "staffing_capacity"
             reasons.append(
-                f"{task.task_id}: {need} between {task.window_start} and {task.window_end}; "
-                f"{len(pool)} {'is' if len(pool) == 1 else 'are'} eligible after conflicts and leave, "
-                f"capacity {capacity}"
+                t(key, task=task.task_id, n=int(places[g]), what=_describe_slot(spec, dept),
+                  start=task.window_start, end=task.window_end, pool=len(pool), be=_be(len(pool)), capacity=capacity)
             )
     return reasons
 
@@ -633,18 +625,16 @@ def diagnose(
     for (tasks, dept, spec), members in sorted(empty.items(), key=lambda kv: str(kv[0])):
         vi = int(elig.slot_visit[members[0]])
         v = visits[vi]
-        why = [f"{n} {EXCLUSION_TEXT[r]}" for r, n in sorted(elig.excluded[vi].items())]
+        why = [t("excluded_n", n=n, why=t("excluded_" + r)) for r, n in sorted(elig.excluded[vi].items())]
         others = set(
             elig.cand[elig.slot_ptr[elig.visit_ptr[vi]] : elig.slot_ptr[elig.visit_ptr[vi + 1]]].tolist()
         )
         if spec:
-            why.append(f"{len(others)} eligible but without {spec}")
-        what = f"{len(members)} visits need" if len(members) > 1 else "1 visit needs"
+            why.append(t("excluded_without", n=len(others), specialty=spec))
         reasons.append(
-            f"{tasks}: {what} {_describe_slot(spec, dept)} between {v.window_start} and {v.window_end}; "
-            f"0 are eligible (e.g. visit {v.visit_id}, {v.credit_code}: "
-            + (", ".join(why) if why else "nobody works for the allowed agencies")
-            + ")"
+            t("staffing_none_eligible", tasks=tasks, n=len(members), what=_describe_slot(spec, dept),
+              start=v.window_start, end=v.window_end, visit=v.visit_id, code=v.credit_code,
+              why=t("list_sep").join(why) if why else t("excluded_no_agency"))
         )
     if reasons:
         return reasons
@@ -653,9 +643,8 @@ def diagnose(
         return reasons
     for label, places, fits, task_ids in failing:
         reasons.append(
-            f"{'/'.join(task_ids)}: {places} team places to fill by the inspectors the visits from "
-            f"{label} share (team_size {plan.policy.team_size}), but the quarterly and daily caps allow "
-            f"at most {fits:.1f} of them to be filled"
+            t("staffing_part_caps", tasks="/".join(task_ids), need=places, label=label,
+              team_size=plan.policy.team_size, routed=f"{fits:.1f}")
         )
     return reasons
 
@@ -682,6 +671,13 @@ class Part:
     problem: MarginalProblem  # local indices (inspectors, slots, visits of this part)
     tight_visit: np.ndarray  # local visits that cannot keep the pair cap
     marginals: Marginals | None = None
+
+    @property
+    def solution(self) -> Marginals:
+        """The part's marginals, once solved (:func:`solve_part`)."""
+        if self.marginals is None:
+            raise RuntimeError(f"part {self.label} is not solved yet")
+        return self.marginals
 
     @property
     def size(self) -> int:
@@ -829,15 +825,14 @@ def split_shared(
             tasks = sorted({t for v in vs.tolist() for t in visits[v].task_ids})
             pool = arc_i_a[arc_g_a == g]
             where = (
-                f"in region {part_region[k]}"
+                t("staffing_where_region", region=part_region[k])
                 if part_region
-                else f"from visit {visits[int(vs[0])].visit_id} on"
+                else t("staffing_where_from", visit=visits[int(vs[0])].visit_id)
             )
             reasons.append(
-                f"{'/'.join(tasks)}: {int(group_demand[g])} visits {where} need {_describe_slot(spec, dept)}; "
-                f"{len(pool)} are eligible after conflicts and leave, capacity {int(roster.cap[pool].sum())}, "
-                f"but the inspectors they share with other regions can give them at most "
-                f"{int(result.routed[g])} (shared inspectors' capacity split by a flow on every region's places)"
+                t("staffing_split", tasks="/".join(tasks), n=int(group_demand[g]), where=where,
+                  what=_describe_slot(spec, dept), pool=len(pool), capacity=int(roster.cap[pool].sum()),
+                  routed=int(result.routed[g]))
             )
         return caps, base, reasons
     # shares: the flow per (inspector, part), plus unused capacity in proportion to places
@@ -1013,7 +1008,7 @@ class Lottery:
         """(inspector_id, visit_id) -> probability, for pairs with a positive probability."""
         out: dict[tuple[str, str], float] = {}
         for p in self.parts:
-            m = p.marginals
+            m = p.solution
             for i, v, f in zip(
                 m.pair_inspector.tolist(), m.pair_visit.tolist(), m.pair_flow.tolist(), strict=True
             ):
@@ -1142,7 +1137,7 @@ def draw_teams(
     over_visits: set[str] = set()
     pairs = 0
     for p in parts:
-        m = p.marginals
+        m = p.solution
         expected[p.inspectors] += m.load
         probs = m.pair_flow / UNIT
         pairs += len(probs)

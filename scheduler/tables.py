@@ -27,6 +27,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 from scheduler.errors import InputError, Problem
 from scheduler.messages import t
+from scheduler.messages import t as msg
 
 # Table name -> Chinese table name (CONTRACT.md headings).
 TABLE_LABELS: dict[str, str] = {
@@ -246,7 +247,7 @@ def find_table(folder: Path, table: str) -> Path | None:
     if len(found) > 1:
         names = " and ".join(p.name for p in found)
         raise InputError(
-            Problem(found[0].name, None, None, f"two files for table {table}: {names}; keep one")
+            Problem(found[0].name, None, None, msg("tab_two_files", table=table, names=names))
         )
     return found[0] if found else None
 
@@ -266,14 +267,14 @@ def read_table(path: Path, table: str, headers: dict[str, str] | None = None) ->
     readers = {".csv": _read_csv, ".xlsx": _read_xlsx, ".parquet": _read_parquet}
     if suffix not in readers:
         raise InputError(
-            Problem(path.name, None, None, f"unsupported file type {suffix!r}; use .csv, .xlsx or .parquet")
+            Problem(path.name, None, None, msg("tab_file_type", suffix=suffix))
         )
     try:
         header, body = readers[suffix](path)
     except InputError:
         raise
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, InvalidFileException) as exc:
-        raise InputError(Problem(path.name, None, None, f"cannot read the file: {exc}")) from exc
+        raise InputError(Problem(path.name, None, None, msg("tab_unreadable", error=exc))) from exc
     body.index = pd.RangeIndex(2, 2 + len(body), name="row")
     body.columns = range(body.shape[1])
     width = max(len(header), body.shape[1])
@@ -294,7 +295,7 @@ def read_table(path: Path, table: str, headers: dict[str, str] | None = None) ->
     for k, name in enumerate(names):
         if name == "":
             if (body[k] != "").any():
-                problems.append(Problem(path.name, None, None, f"column {k + 1} has values but no header"))
+                problems.append(Problem(path.name, None, None, msg("tab_no_header", k=k + 1)))
             continue
         if name in seen:
             j = seen[name]
@@ -303,8 +304,7 @@ def read_table(path: Path, table: str, headers: dict[str, str] | None = None) ->
                     path.name,
                     None,
                     name,
-                    f"two headers name column {name}: {header[j]!r} (column {j + 1}) "
-                    f"and {header[k]!r} (column {k + 1})",
+                    msg("tab_two_headers", name=name, first=header[j], j=j + 1, second=header[k], k=k + 1),
                 )
             )
             continue
@@ -317,6 +317,10 @@ def read_table(path: Path, table: str, headers: dict[str, str] | None = None) ->
     filled = _filled_rows(body)
     if filled is not None:
         body = body[filled]
+    # the file's own header of each column, where it differs from the contract's name: problems
+    # name both (``列 credit_code（统一社会信用代码）``), so the person finds the column
+    own = {names[k]: str(header[k]).strip().lstrip("\ufeff") for k in keep}
+    body.attrs["headers"] = {name: raw for name, raw in own.items() if raw and raw != name}
     pa.default_memory_pool().release_unused()  # what reading used, back to the OS before validation
     return body
 
@@ -354,11 +358,11 @@ def _read_csv(path: Path) -> tuple[list[str], pd.DataFrame]:
         except UnicodeDecodeError:
             continue
         except pd.errors.EmptyDataError:
-            raise InputError(Problem(path.name, None, None, "the file is empty")) from None
+            raise InputError(Problem(path.name, None, None, msg("tab_empty"))) from None
         if frame.empty:
-            raise InputError(Problem(path.name, None, None, "the file is empty"))
+            raise InputError(Problem(path.name, None, None, msg("tab_empty")))
         return list(frame.iloc[0]), frame.iloc[1:].reset_index(drop=True)
-    raise InputError(Problem(path.name, None, None, "the text is neither UTF-8 nor GB18030/GBK"))
+    raise InputError(Problem(path.name, None, None, msg("tab_encoding")))
 
 
 def _csv_frame(path: Path, encoding: str) -> pd.DataFrame:
@@ -407,7 +411,7 @@ def _read_xlsx(path: Path) -> tuple[list[str], pd.DataFrame]:
         rows = book.worksheets[0].iter_rows(values_only=True)
         first = next(rows, None)
         if first is None:
-            raise InputError(Problem(path.name, None, None, "the first sheet is empty"))
+            raise InputError(Problem(path.name, None, None, msg("tab_sheet_empty")))
         header = [cell_text(v) for v in first]
         data = [[cell_text(v) for v in row] for row in rows]
     finally:

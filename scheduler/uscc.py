@@ -7,6 +7,8 @@ without I, O, S, V, Z); the last is a check character computed from the first
 
 from __future__ import annotations
 
+from scheduler.messages import t
+
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _VALUE = {c: i for i, c in enumerate(ALPHABET)}
 WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
@@ -24,22 +26,22 @@ def check_char(body: str) -> str:
         try:
             total += _VALUE[ch] * w
         except KeyError:
-            raise ValueError(f"character {pos + 1} {ch!r} is not allowed in a credit code") from None
+            raise ValueError(t("uscc_char", pos=pos + 1, ch=ch)) from None
     return ALPHABET[(31 - total % 31) % 31]
 
 
 def uscc_problem(code: str) -> str | None:
     """``None`` for a valid code, else a sentence saying what is wrong."""
     if len(code) != 18:
-        return f"a credit code has 18 characters, {code!r} has {len(code)}"
+        return t("uscc_length", code=code, n=len(code))
     try:
         expected = check_char(code[:17])
     except ValueError as exc:
         return str(exc)
     if code[17] not in _VALUE:
-        return f"character 18 {code[17]!r} is not allowed in a credit code"
+        return t("uscc_char", pos=18, ch=code[17])
     if code[17] != expected:
-        return f"check character of {code} is {code[17]!r}, GB 32100-2015 gives {expected!r}"
+        return t("uscc_check", code=code, got=code[17], expected=expected)
     return None
 
 

@@ -13,6 +13,7 @@ from collections import defaultdict
 
 from scheduler.draw import recent_history, task_order
 from scheduler.errors import InfeasibleError
+from scheduler.messages import t as msg
 from scheduler.plan import Plan, Task
 from scheduler.registry import Registry
 from scheduler.result import Selected, Visit
@@ -58,10 +59,7 @@ def build_visits(plan: Plan, registry: Registry, selection: list[Selected]) -> l
         allowed = plan.policy.max_visits_per_enterprise - past.get(code, 0)
         if len(groups) > 1 and risk[code] != "D" and len(groups) > allowed:
             names = ", ".join(tasks_of[code])
-            reasons.append(
-                f"{code}: tasks {names} drew it but their windows do not overlap, so it needs "
-                f"{len(groups)} visits; max_visits_per_enterprise allows {max(allowed, 0)} more"
-            )
+            reasons.append(msg("visits_windows", code=code, tasks=names, n=len(groups), allowed=max(allowed, 0)))
             continue
         visits.extend((code, fields) for fields in groups)
     if reasons:

@@ -16,7 +16,9 @@ from pathlib import Path
 
 import chinese_calendar
 
+from scheduler.days import parse_day
 from scheduler.errors import InputError, Problem
+from scheduler.messages import t
 from scheduler.tables import read_table
 
 WORK_KINDS = {"workday", "work", "工作日", "调休", "上班", "补班"}
@@ -59,12 +61,10 @@ class WorkCalendar:
         lo, hi = self.package_years
         return InputError(
             Problem(
-                "calendar",
+                t("calendar_where"),
                 None,
                 None,
-                f"no working-day calendar for {year}: the chinese-calendar package covers {lo}-{hi}; "
-                f"pass --calendar FILE (CSV with columns date,kind; kind workday or holiday) listing "
-                f"{year}'s public holidays and 调休 make-up working days",
+                t("calendar_missing_year", year=year, lo=lo, hi=hi),
             )
         )
 
@@ -94,15 +94,15 @@ def load_calendar(path: str | Path) -> WorkCalendar:
     problems: list[Problem] = []
     for col in ("date", "kind"):
         if col not in frame.columns:
-            problems.append(Problem(path.name, None, col, "required column missing"))
+            problems.append(Problem(path.name, None, col, t("column_missing")))
     if problems:
         raise InputError(problems)
     overrides: dict[dt.date, bool] = {}
     for k, (d, kind) in enumerate(zip(frame["date"], frame["kind"], strict=False), start=2):
         try:
-            day = dt.date.fromisoformat(str(d).strip()[:10])
-        except ValueError:
-            problems.append(Problem(path.name, k, "date", f"not a date (YYYY-MM-DD): {d!r}"))
+            day = parse_day(str(d).strip().split(" ")[0].split("T")[0])
+        except ValueError as exc:
+            problems.append(Problem(path.name, k, "date", str(exc)))
             continue
         kind = str(kind).strip().lower()
         if kind in WORK_KINDS:
@@ -110,7 +110,7 @@ def load_calendar(path: str | Path) -> WorkCalendar:
         elif kind in OFF_KINDS:
             overrides[day] = False
         else:
-            problems.append(Problem(path.name, k, "kind", f"expected workday or holiday, got {kind!r}"))
+            problems.append(Problem(path.name, k, "kind", t("calendar_bad_kind", kind=kind)))
     if problems:
         raise InputError(problems)
     return WorkCalendar(overrides, source=path.name)

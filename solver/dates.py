@@ -27,7 +27,7 @@ from ortools.sat.python import cp_model
 try:  # numba compiles the greedy's loop; without it the same code runs as plain Python.
     from numba import njit
 except ImportError:  # pragma: no cover
-    njit = None
+    njit = None  # type: ignore[assignment]
 
 from solver.status import SolveStatus
 
@@ -62,7 +62,7 @@ class DateResult:
     status: SolveStatus
     days: list[int]
     together: int = 0
-    stats: dict[str, float] = field(default_factory=dict)
+    stats: dict[str, object] = field(default_factory=dict)
 
 
 @dataclass
@@ -258,5 +258,7 @@ def solve_dates(
         return DateResult(status, hint)
     days = [int(solver.value(d)) for d in var.day]
     together = sum(int(solver.value(z)) for z in var.together.values())
-    stats = {"method": "cp-sat", "deterministic_time": solver.deterministic_time, "pairs": len(var.together)}
+    stats: dict[str, object] = {
+        "method": "cp-sat", "deterministic_time": solver.deterministic_time, "pairs": len(var.together)
+    }
     return DateResult(status, days, together, stats)

@@ -103,12 +103,12 @@ def test_verify_reproduces_and_detects_a_changed_byte(demo, tmp_path, capsys):
     copy = tmp_path / "copy"
     shutil.copytree(demo, copy)
     assert main(["verify", str(copy)]) == 0
-    assert "reproduces all" in capsys.readouterr().out
+    assert "个结果文件逐字节一致" in capsys.readouterr().out
     data = bytearray((copy / "visits.csv").read_bytes())
     data[-3] = ord("0") if data[-3] != ord("0") else ord("1")
     (copy / "visits.csv").write_bytes(bytes(data))
     assert main(["verify", str(copy)]) == 1
-    assert "visits.csv: differs" in capsys.readouterr().err
+    assert "visits.csv：内容不同" in capsys.readouterr().err
 
 
 def test_same_seed_same_bytes_other_seed_other_plan(demo, tmp_path):
@@ -139,7 +139,7 @@ def test_bad_input_exits_2_naming_file_row_column_and_writes_nothing(tmp_path, c
     out = tmp_path / "out"
     assert main(["plan", str(reg), str(reg / "plan.yaml"), "--seed", "x", "--out", str(out)]) == 2
     err = capsys.readouterr().err
-    assert "enterprises.csv, row 4, column risk_class:" in err
+    assert "enterprises.csv，第 4 行，列 risk_class" in err
     assert not out.exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out")]
 
@@ -147,14 +147,15 @@ def test_bad_input_exits_2_naming_file_row_column_and_writes_nothing(tmp_path, c
 def test_infeasible_plan_exits_3_with_task_rule_and_numbers_and_keeps_old_output(tmp_path, capsys):
     reg = small_registry(tmp_path)
     out = tmp_path / "out"
-    out.mkdir()
-    (out / "keep.txt").write_text("previous run", encoding="utf-8")
+    assert main(["plan", str(reg), str(reg / "plan.yaml"), "--seed", "x", "--out", str(out)]) == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
     plan = (reg / "plan.yaml").read_text(encoding="utf-8")
     (reg / "tight.yaml").write_text(plan.replace("quarterly_cap: 30", "quarterly_cap: 1"), encoding="utf-8")
+    capsys.readouterr()
     assert main(["plan", str(reg), str(reg / "tight.yaml"), "--seed", "x", "--out", str(out)]) == 3
     err = capsys.readouterr().err
-    assert "infeasible plan" in err and "capacity" in err
-    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+    assert "计划无法执行" in err and "capacity" in err
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
 
 
 def test_missing_calendar_year_is_bad_input(tmp_path, capsys):
@@ -162,7 +163,7 @@ def test_missing_calendar_year_is_bad_input(tmp_path, capsys):
     plan = (reg / "plan.yaml").read_text(encoding="utf-8").replace("2026", "2027")
     (reg / "p2027.yaml").write_text(plan, encoding="utf-8")
     assert main(["plan", str(reg), str(reg / "p2027.yaml"), "--seed", "x", "--out", str(tmp_path / "o")]) == 2
-    assert "no working-day calendar for 2027" in capsys.readouterr().err
+    assert "没有 2027 年的工作日历" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("seed,tightness", [(11, 0.5), (12, 0.9)])

@@ -1,7 +1,8 @@
 """Excel export of a finished draw: what a team leader prints.
 
 ``GET /api/draws/{id}/export.xlsx`` (planner, auditor): sheet ``检查户次`` lists every visit
-(visit, enterprise, credit code, tasks, date, the team's names and certificate numbers); then one
+(visit, enterprise, credit code, tasks, date, the team's names and certificate numbers, the
+enterprise's address from the registry: where the team goes); then one
 sheet per inspector on a team (named by the inspector's name and id, at most 31 characters, the
 characters Excel forbids in a sheet name removed) listing that inspector's visits by date.
 """
@@ -10,6 +11,8 @@ from __future__ import annotations
 
 import io
 import re
+import tempfile
+from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
@@ -18,17 +21,21 @@ from sqlalchemy import select
 from sqlalchemy.orm import defer
 
 from api.deps import ReadScope, SessionDep
-from api.models import VisitRecord
+from api.models import PlanRecord, VisitRecord
 from api.routers.draws import DrawId, kind_label
 from api.routers.registries import AUTH, CONFLICT, NOT_FOUND
 from api.routers.visits import _done_draw, _team
+from api.store import materialise_registry
 from scheduler.cells import xlsx_row
+from scheduler.importer import load_registry
 
 router = APIRouter(tags=["exports"])
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ALL_SHEET = "检查户次"
-ALL_HEADER = ("检查户次编号", "企业名称", "统一社会信用代码", "抽查任务", "检查日期", "检查人员", "执法证号", "抽取性质")
+ALL_HEADER = (
+    "检查户次编号", "企业名称", "统一社会信用代码", "抽查任务", "检查日期", "检查人员", "执法证号", "检查地址", "抽取性质"
+)
 PERSON_HEADER = (
     "检查日期",
     "检查户次编号",
@@ -38,6 +45,7 @@ PERSON_HEADER = (
     "抽查任务",
     "检查组成员",
     "执法证号",
+    "检查地址",
     "抽取性质",
 )
 _FORBIDDEN = re.compile(r"[\[\]:*?/\\\x00-\x1f\x7f]")
@@ -69,7 +77,7 @@ def build_workbook(visits: list[dict], kind: str = "正式抽取") -> bytes:
     says how the draw was made (``kind``: 正式抽取, or 测试抽取 for a test draw)."""
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(ALL_SHEET)
-    _widths(ws, (16, 36, 22, 28, 12, 24, 40))
+    _widths(ws, (16, 36, 22, 28, 12, 24, 40, 40, 10))
     ws.append(xlsx_row(ws, ALL_HEADER))
     by_inspector: dict[str, list[dict]] = {}
     names: dict[str, str] = {}
@@ -83,6 +91,7 @@ def build_workbook(visits: list[dict], kind: str = "正式抽取") -> bytes:
                 v["date"],
                 "、".join(m.name or m.inspector_id for m in v["team"]),
                 "、".join(m.certificate_no for m in v["team"]),
+                v.get("address", ""),
                 kind,
             ))
         )
@@ -92,7 +101,7 @@ def build_workbook(visits: list[dict], kind: str = "正式抽取") -> bytes:
     taken: set[str] = {ALL_SHEET}
     for inspector_id in sorted(by_inspector):
         sheet = wb.create_sheet(sheet_name(names[inspector_id], inspector_id, taken))
-        _widths(sheet, (12, 16, 36, 22, 10, 28, 24, 40))
+        _widths(sheet, (12, 16, 36, 22, 10, 28, 24, 40, 40, 10))
         sheet.append(xlsx_row(sheet, PERSON_HEADER))
         for v in sorted(by_inspector[inspector_id], key=lambda v: (v["date"], v["visit_id"])):
             sheet.append(
@@ -105,12 +114,24 @@ def build_workbook(visits: list[dict], kind: str = "正式抽取") -> bytes:
                     "、".join(v["task_ids"]),
                     "、".join(m.name or m.inspector_id for m in v["team"]),
                     "、".join(m.certificate_no for m in v["team"]),
+                    v.get("address", ""),
                     kind,
                 ))
             )
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def _addresses(session, registry_id: int) -> dict[str, str]:
+    """``credit code -> address`` from the draw's stored registry (empty without the column)."""
+    with tempfile.TemporaryDirectory(prefix="randinspect-export-") as tmp:
+        folder = materialise_registry(session, registry_id, Path(tmp) / "registry")
+        enterprises = load_registry(folder).enterprises
+    if "address" not in enterprises.columns:
+        return {}
+    values = enterprises["address"].astype("string").fillna("")
+    return dict(zip(enterprises["credit_code"].tolist(), values.tolist(), strict=True))
 
 
 @router.get(
@@ -130,6 +151,7 @@ def build_workbook(visits: list[dict], kind: str = "正式抽取") -> bytes:
 def export_xlsx(draw_id: DrawId, request: Request, scope: ReadScope, session: SessionDep) -> Response:
     draw, lookup = _done_draw(request, session, draw_id, scope)
     kind = kind_label(draw.seed_kind)
+    addresses = _addresses(session, session.get(PlanRecord, draw.plan_id).registry_id)
     rows = session.scalars(
         select(VisitRecord)
         .options(defer(VisitRecord.notice_html), defer(VisitRecord.notice_code))
@@ -148,6 +170,7 @@ def export_xlsx(draw_id: DrawId, request: Request, scope: ReadScope, session: Se
                 "task_ids": [t for t in v.task_ids.split(";") if t],
                 "date": v.date,
                 "team": _team(lookup, ids),
+                "address": addresses.get(v.credit_code, ""),
             }
         )
     session.rollback()

@@ -215,7 +215,9 @@ def _ordered(query):
     )
 
 
-def _public(row) -> PublicResult:
+def _public(row, day: dt.date) -> PublicResult:
+    """A row as the public sees it: a visit's date only once it has passed (before that the date
+    would tell the enterprise when the unannounced inspection comes)."""
     return PublicResult(
         draw_id=row.draw_id,
         task_id=row.task_id,
@@ -226,7 +228,7 @@ def _public(row) -> PublicResult:
         region_code=row.region_code,
         industry=row.industry,
         items=row.items,
-        date=row.date,
+        date=row.date if row.date is not None and row.date < day else None,
         visit_id=row.visit_id,
         result=row.category if row.published_on is not None else PENDING_RESULT,
         drawn_as=row.drawn_as,
@@ -365,7 +367,9 @@ def publish(
         for res, _ in todo:
             res.published_on = day
         s.flush()
-        published = [_public(r) for r in s.execute(_ordered(_filtered(None, None, None, None, draw_id)))]
+        # the record commits to every row in full, dates included (the public sees each date once passed)
+        rows = s.execute(_ordered(_filtered(None, None, None, None, draw_id)))
+        published = [_public(r, dt.date.max) for r in rows]
         digest = hashlib.sha256(_csv(published)).hexdigest()
         head_before = s.get(AuditHead, 1).hash
         record = audit_store.append(
@@ -411,6 +415,7 @@ def public_results(
     region: Region = None,
     task_id: TaskId = None,
     draw_id: DrawId = None,
+    day: Annotated[dt.date, Depends(today)] = None,  # type: ignore[assignment]
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> PublicResultsPage:
@@ -418,7 +423,7 @@ def public_results(
     query = _filtered(q, credit_code, region, task_id, draw_id)
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     rows = session.execute(_ordered(query).limit(limit).offset(offset))
-    return PublicResultsPage(total=total or 0, limit=limit, offset=offset, items=[_public(r) for r in rows])
+    return PublicResultsPage(total=total or 0, limit=limit, offset=offset, items=[_public(r, day) for r in rows])
 
 
 @router.get(
@@ -433,9 +438,10 @@ def public_results_csv(
     region: Region = None,
     task_id: TaskId = None,
     draw_id: DrawId = None,
+    day: Annotated[dt.date, Depends(today)] = None,  # type: ignore[assignment]
 ) -> Response:
     """The same rows as ``/public/results`` (all of them), as a CSV file (UTF-8 with BOM)."""
-    rows = [_public(r) for r in session.execute(_ordered(_filtered(q, credit_code, region, task_id, draw_id)))]
+    rows = [_public(r, day) for r in session.execute(_ordered(_filtered(q, credit_code, region, task_id, draw_id)))]
     return Response(
         content=_csv(rows),
         media_type="text/csv; charset=utf-8",

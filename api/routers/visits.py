@@ -149,6 +149,10 @@ def list_visits(
     credit_code: Annotated[
         SafeText | None, Query(max_length=18, description="visits of this enterprise")
     ] = None,
+    q: Annotated[
+        SafeText | None,
+        Query(max_length=100, description="text in the enterprise's name or credit code (to enter its result)"),
+    ] = None,
 ) -> VisitsPage:
     draw, lookup = _done_draw(request, session, draw_id, scope)
     where = [VisitRecord.draw_id == draw_id]
@@ -158,6 +162,15 @@ def list_visits(
         where.append(_member_of(VisitRecord.inspector_ids, inspector_id))
     if credit_code is not None:
         where.append(VisitRecord.credit_code == credit_code)
+    if q is not None and q.strip():
+        text = q.strip()
+        where.append(
+            or_(
+                VisitRecord.enterprise.contains(text, autoescape=True),
+                VisitRecord.credit_code.contains(text.upper(), autoescape=True),
+                VisitRecord.visit_id.contains(text, autoescape=True),
+            )
+        )
     total = session.scalar(select(func.count()).select_from(VisitRecord).where(*where))
     rows = session.scalars(
         select(VisitRecord)

@@ -31,7 +31,7 @@ from api.models import ApiToken, ResultRecord, VisitRecord, utcnow
 from api.security import token_digest
 from api.web import render
 from api.web.i18n import TEXTS, lang_of, t
-from scheduler.plan import POLICY_KEYS, Policy
+from scheduler.plan import POLICY_KEYS, Policy, parse_plan
 from scheduler.results import CATEGORIES
 
 router = APIRouter(include_in_schema=False)
@@ -154,7 +154,8 @@ def _jsonable(value):
 
 @router.post("/planner/plan-file")
 def read_plan_file(_scope: PlannerScope, file: Annotated[UploadFile, File()]) -> JSONResponse:
-    """A plan file (YAML or JSON) as JSON, to fill the form; nothing is stored."""
+    """A plan file (YAML or JSON) as JSON, to fill the form, once it reads as a plan
+    (:func:`scheduler.plan.parse_plan`); nothing is stored."""
     data = file.file.read(MAX_PLAN_FILE + 1)
     if len(data) > MAX_PLAN_FILE:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "the plan file is larger than 1 MB")
@@ -173,4 +174,7 @@ def read_plan_file(_scope: PlannerScope, file: Annotated[UploadFile, File()]) ->
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_ENTITY, "the plan must be a mapping with quarter, policy, tasks"
         )
+    # refused as the command line refuses it: an unknown or misspelt key, a bad value (422 with
+    # the problems, each naming the plan file's field) — never silently dropped by the form
+    parse_plan(_jsonable(raw), (file.filename or "plan.yaml").replace("\\", "/").rsplit("/", 1)[-1])
     return JSONResponse(_jsonable(raw))

@@ -64,3 +64,53 @@ def city_code(region_code: str) -> str:
 
 def thousands(n: int) -> str:
     return f"{n:,}"
+
+
+def task_label(result: PlanResult, task_id: str) -> str:
+    """A task as people call it: its name with its id (``食品生产企业抽查（T1）``), else the id."""
+    try:
+        name = result.plan.task(task_id).name
+    except KeyError:
+        return task_id
+    return f"{name}（{task_id}）" if name else task_id
+
+
+def issuing_agency(result: PlanResult) -> str:
+    """The bureau that issues the plan: the lowest agency above (or equal to) every task's lead
+    agency in the registry's parent chain; the lead agencies' names when they share none."""
+    agencies = result.registry.agencies
+    leads = sorted({t.agency_id for t in result.plan.tasks})
+    chains = []
+    for lead in leads:
+        chain, seen, current = [], set(), lead
+        while current and current in agencies and current not in seen:
+            seen.add(current)
+            chain.append(current)
+            current = agencies[current].parent_id or ""
+        chains.append(chain)
+    if chains and all(chains):
+        common = set(chains[0]).intersection(*map(set, chains[1:]))
+        for agency_id in chains[0]:  # from the lead upwards: the first shared one is the lowest
+            if agency_id in common:
+                return agencies[agency_id].name
+    return "、".join(agencies[a].name if a in agencies else a for a in leads)
+
+
+def region_labels(result: PlanResult, codes: list[str]) -> dict[str, str]:
+    """Each region code by the name of the agency whose jurisdiction it is: the agency of that
+    very code (preferring the issuing bureau's department), else ``code（covering agency 辖区）``
+    for the most specific agency covering it, else the code itself."""
+    agencies = sorted(result.registry.agencies.values(), key=lambda a: a.agency_id)
+    departments = {result.registry.agencies[t.agency_id].department
+                   for t in result.plan.tasks if t.agency_id in result.registry.agencies}
+    out = {}
+    for code in codes:
+        exact = [a for a in agencies if a.region_code == code]
+        exact.sort(key=lambda a: a.department not in departments)
+        if exact:
+            out[code] = exact[0].name
+            continue
+        covering = [a for a in agencies if a.covers(code)]
+        covering.sort(key=lambda a: (-len(a.prefix), a.department not in departments, a.agency_id))
+        out[code] = f"{code}（{covering[0].name}辖区）" if covering else code
+    return out

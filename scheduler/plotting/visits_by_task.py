@@ -7,7 +7,7 @@ from collections import Counter
 import pandas as pd
 import plotly.graph_objects as go
 
-from scheduler.plotting._common import city_code, styled
+from scheduler.plotting._common import city_code, region_labels, styled, task_label
 from scheduler.result import PlanResult
 
 TASK_BARS_MAX = 60
@@ -16,7 +16,7 @@ province plan has hundreds of tasks (a few per county bureau); the strata table 
 
 
 def plot_visits_by_task(result: PlanResult, enterprises: pd.DataFrame | None = None) -> go.Figure:
-    """Bar chart of visits per task, in plan order; a joint visit (进一次门、查多项事)
+    """Bar chart of visits per task, in plan order, labelled by the task's name; a joint visit (进一次门、查多项事)
     counts once for every task it covers. When the plan has more than :data:`TASK_BARS_MAX`
     tasks, one bar per prefecture of the lead agencies' region codes (a province-level task
     under its own code, e.g. ``130000``), and the title says so."""
@@ -36,11 +36,14 @@ def plot_visits_by_task(result: PlanResult, enterprises: pd.DataFrame | None = N
         for task_id in order:
             grouped[group(task_id)] += counts.get(task_id, 0)
         title = f"各地市抽查任务检查户次（{len(order)} 项任务按牵头机构所在地市汇总）"
-        x_title = "牵头机构所在地市行政区划代码"
+        x_title = "牵头机构所在地市"
         counts, order = grouped, sorted(grouped)
+        labels = region_labels(result, order)
+    else:
+        labels = {task_id: task_label(result, task_id) for task_id in order}
     fig = go.Figure(
         go.Bar(
-            x=order,
+            x=[labels[t] for t in order],
             y=[counts.get(t, 0) for t in order],
             text=[counts.get(t, 0) for t in order],
             textposition="outside",

@@ -255,7 +255,7 @@ def test_an_infeasible_plan_fails_with_the_reasons(app, client, as_planner):
     assert failed["status"] == "failed"
     assert failed["error"].startswith("infeasible: ")
     assert (
-        "needs an inspector of department ecology" in failed["error"] and "0 are eligible" in failed["error"]
+        "需要一名检查人员（ecology 条线）" in failed["error"] and "符合条件的为 0 人" in failed["error"]
     )
     assert count(app, VisitRecord) == 0
     assert client.get(f"/api/plans/{plan['id']}", headers=as_planner).json()["status"] == "draft"

@@ -39,6 +39,10 @@ def test_workbook_has_every_visit_and_a_sheet_per_inspector(client, planner, fin
     for i in first.inspector_ids:
         assert inspectors[i].name in row[5]
         assert (inspectors[i].certificate_no or "") in row[6]
+    # each visit's address, from the registry (where the team goes)
+    assert rows[0][7] == "检查地址"
+    ents = finished_draw.registry.enterprises.set_index("credit_code")
+    assert row[7] == ents.loc[first.credit_code, "address"] and row[7]
 
     # One sheet per inspector on any team, named name + id, with exactly their visits, by date.
     per_inspector = Counter(i for v in finished_draw.visits.values() for i in v.inspector_ids)

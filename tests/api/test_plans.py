@@ -88,12 +88,12 @@ def test_bad_plans_name_every_problem(client, as_planner):
     assert r.status_code == 422
     texts = [p["text"] for p in r.json()["problems"]]
     task0, task1 = spec["tasks"][0]["task_id"], spec["tasks"][1]["task_id"]
-    assert f"plan.json, column tasks[0] ({task0}).agency_id: unknown agency 'NOPE'" in texts
-    assert f"plan.json, column tasks[1] ({task1}).items: unknown item 'I-999'" in texts
+    assert f"plan.json，列 tasks[0] ({task0}).agency_id：未知的机构 'NOPE'" in texts
+    assert f"plan.json，列 tasks[1] ({task1}).items：未知的检查事项 'I-999'" in texts
     # an edit is checked the same way
     plan = make_plan(client, as_planner, registry_id, spec)
     r = client.put(f"/api/plans/{plan['id']}", json={"version": 1, "spec": bad}, headers=as_planner)
-    assert r.status_code == 422 and "unknown agency 'NOPE'" in r.text
+    assert r.status_code == 422 and "未知的机构 'NOPE'" in r.text
     # shapes that are no plan at all, values no database can hold
     for junk in ({}, {"tasks": 5}, {"quarter": "2026Q1", "tasks": [1, "x", None]}, {"quarter": "a\x00"}):
         r = client.post(

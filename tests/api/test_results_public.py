@@ -204,3 +204,27 @@ def test_published_results_in_the_national_systems_layout(app, client, planner, 
     cells = list(sheet.iter_rows(values_only=True))
     assert list(cells[0]) == GSXT_COLUMNS and len(cells) == len(rows) + 1
     assert client.get(f"/api/public/draws/{draw.draw_id}/results_gsxt.pdf").status_code in (404, 422)
+
+
+def test_the_public_sees_a_visits_date_only_once_it_has_passed(app, client, planner, leader, finished_draw):  # noqa: F811
+    draw = finished_draw
+    dates = sorted({v.date for v in draw.visits.values()})
+    middle = dates[len(dates) // 2]
+    app.dependency_overrides[today] = lambda: dates[0]
+    assert client.post(f"/api/draws/{draw.draw_id}/publish", json={"confirm": True}, headers=leader).status_code == 200
+    app.dependency_overrides[today] = lambda: middle
+    items = client.get("/api/public/results", params={"limit": 1000}).json()["items"]
+    shown = {x["visit_id"]: x["date"] for x in items}
+    for visit_id, date in shown.items():
+        visit_date = draw.visits[visit_id].date
+        assert date == (visit_date.isoformat() if visit_date < middle else None), visit_id
+    assert any(d is None for d in shown.values()) and any(d for d in shown.values())
+    rows = list(csv.DictReader(io.StringIO(client.get("/api/public/results.csv").content.decode("utf-8-sig"))))
+    assert all((r["date"] == "") == (draw.visits[r["visit_id"]].date >= middle) for r in rows)
+    app.dependency_overrides.clear()
+
+
+def test_today_is_chinas_date():
+    from api.deps import SHANGHAI
+
+    assert today() == dt.datetime.now(SHANGHAI).date()

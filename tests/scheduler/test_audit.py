@@ -16,6 +16,14 @@ from hypothesis import strategies as st
 
 from scheduler.audit import KINDS, ZERO_HASH, AuditError, AuditLog, AuditReport, verify_log
 
+
+@pytest.fixture(autouse=True)
+def _english_messages(monkeypatch):
+    """These tests pin the record checker's messages in English (``--lang en``); the Chinese
+    ones are the same catalogue entries (tests/test_messages.py checks both have the same fields
+    and that `audit verify` speaks Chinese by default)."""
+    monkeypatch.setenv("RANDINSPECT_LANG", "en")
+
 T0 = datetime(2026, 11, 23, 3, 50, tzinfo=UTC)
 LINK_BROKEN = "previous-hash link broken (a record before it was removed, reordered or altered)"
 

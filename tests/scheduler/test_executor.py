@@ -210,7 +210,7 @@ def test_cli_names_an_unreachable_dask_scheduler(province, tmp_path):
     done = _cli_plan(d, plan, out, "dask://127.0.0.1:1")
     assert done.returncode == 2
     assert (
-        "column --executor: dask://127.0.0.1:1: Timed out trying to connect to tcp://127.0.0.1:1"
+        "选项 --executor：dask://127.0.0.1:1: Timed out trying to connect to tcp://127.0.0.1:1"
         in done.stderr
     )
     assert not out.exists()

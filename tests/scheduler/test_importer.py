@@ -19,6 +19,13 @@ from scheduler.messages import t
 from scheduler.registry import ENTERPRISE_COLUMNS, Agency, Conflict, Inspector, Item, Leave, Level
 from scheduler.uscc import ALPHABET, make_code, uscc_problem
 
+
+@pytest.fixture(autouse=True)
+def _english_messages(monkeypatch):
+    """These tests pin the importer's English texts (its messages move to the catalogue with
+    issue 11's rewrite); the Chinese rendering of a Problem is tested in tests/test_messages.py."""
+    monkeypatch.setenv("RANDINSPECT_LANG", "en")
+
 CODES = [make_code(f"91130100MA0{k:06d}") for k in range(5)]
 BAD_CHECK = "91350100M000100Y44"  # GB 32100-2015 gives '3'
 

@@ -8,10 +8,17 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from scheduler.importer import load_registry
 from scheduler.uscc import make_code, uscc_problem
 from tests.scheduler.test_importer import problems_of, valid_tables, write_registry
+
+
+@pytest.fixture(autouse=True)
+def _english_messages(monkeypatch):
+    """Pins the importer's English texts, as tests/scheduler/test_importer.py does."""
+    monkeypatch.setenv("RANDINSPECT_LANG", "en")
 
 N = 1200
 

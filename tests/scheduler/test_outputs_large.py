@@ -69,11 +69,14 @@ def test_expected_actual_groups_inspectors_above_the_threshold(plan_result, monk
 
 def test_regions_per_prefecture_above_the_threshold(plan_result, monkeypatch):
     fig = plot_visits_by_region(plan_result)
-    assert dict(zip(fig.data[0].x, fig.data[0].y, strict=True)) == {"130102": 3, "130104": 1}
+    assert dict(zip(fig.data[0].x, fig.data[0].y, strict=True)) == {
+        "长安区市场监督管理局": 3, "130104（石家庄市市场监督管理局辖区）": 1
+    }
     assert '<table id="regions">' not in render_report(plan_result)
     monkeypatch.setattr("scheduler.plotting.visits_by_region.REGION_BARS_MAX", 1)
     fig = plot_visits_by_region(plan_result)
-    assert dict(zip(fig.data[0].x, fig.data[0].y, strict=True)) == {"130100": 4}
+    assert dict(zip(fig.data[0].x, fig.data[0].y, strict=True)) == {"石家庄市市场监督管理局": 4}
+    assert list(fig.data[0].customdata) == ["130100"]
     assert "按地市汇总" in fig.layout.title.text and "2 个" in fig.layout.title.text
     # the counties the chart no longer shows are in the report's table
     html = render_report(plan_result)
@@ -83,7 +86,7 @@ def test_regions_per_prefecture_above_the_threshold(plan_result, monkeypatch):
     rows = [r for r in table.split("<tr>") if r.startswith("<td>")]
     assert [r.split("</td>")[0] for r in rows] == ["<td>130102", "<td>130104"]
     first = rows[0]
-    assert "<td>130100</td>" in first and "长安区市场监督管理局" in first
+    assert "<td>石家庄市市场监督管理局</td>" in first and "长安区市场监督管理局" in first
     # 3 visits: risk A, B, C one each, D none; inspectors I001, I002, I003 on the teams
     nums = [c.split("</td>")[0] for c in first.split('<td class="num">')[1:]]
     assert nums == ["3", "1", "1", "1", "0", "3"]
@@ -93,7 +96,7 @@ def test_regions_per_prefecture_above_the_threshold(plan_result, monkeypatch):
 def test_tasks_per_prefecture_above_the_threshold(plan_result, monkeypatch):
     monkeypatch.setattr("scheduler.plotting.visits_by_task.TASK_BARS_MAX", 1)
     fig = plot_visits_by_task(plan_result)
-    assert dict(zip(fig.data[0].x, fig.data[0].y, strict=True)) == {"130100": 5}  # T1 4 + T2 1
+    assert dict(zip(fig.data[0].x, fig.data[0].y, strict=True)) == {"石家庄市市场监督管理局": 5}  # T1 4 + T2 1
     assert "2 项任务" in fig.layout.title.text
 
 

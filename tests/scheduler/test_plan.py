@@ -59,10 +59,10 @@ def test_every_structural_problem_is_reported_at_once(tmp_path):
     with pytest.raises(InputError) as err:
         load_plan(write(tmp_path, bad))
     msg = str(err.value)
-    assert "plan.yaml, column quarter: quarter must look like 2026Q1, got '2026Q5'" in msg
-    assert "plan.yaml, column policy.team_size: must be at least 2, got 1" in msg
-    assert "plan.yaml, column tasks[0] (T1).ratio.E: risk class must be A, B, C or D" in msg
-    assert "plan.yaml, column tasks[0] (T1).window.end: not a date (YYYY-MM-DD): '2026-13-31'" in msg
+    assert "plan.yaml，列 quarter：季度应写作 2026Q1 的形式，实为 '2026Q5'" in msg
+    assert "plan.yaml，列 policy.team_size：至少为 2，实为 1" in msg
+    assert "plan.yaml，列 tasks[0] (T1).ratio.E：风险分类应为 A、B、C 或 D" in msg
+    assert "plan.yaml，列 tasks[0] (T1).window.end：不是日期（YYYY-MM-DD）：'2026-13-31'" in msg
 
 
 def test_unknown_agency_and_item_are_bad_input(tmp_path):
@@ -70,13 +70,13 @@ def test_unknown_agency_and_item_are_bad_input(tmp_path):
     with pytest.raises(InputError) as err:
         check_plan_against_registry(plan, f.registry(5))
     msg = str(err.value)
-    assert "tasks[0] (T1).agency_id: unknown agency 'SJ999999'" in msg
-    assert "tasks[0] (T1).items: unknown item 'I-404'" in msg
+    assert "tasks[0] (T1).agency_id：未知的机构 'SJ999999'" in msg
+    assert "tasks[0] (T1).items：未知的检查事项 'I-404'" in msg
 
 
 def test_joint_agency_of_the_same_department_is_refused(tmp_path):
     plan = load_plan(write(tmp_path, GOOD.replace("[ST130123]", "[SJ130124]")))
-    with pytest.raises(InputError, match="'SJ130124' is of department 'market', already on the team"):
+    with pytest.raises(InputError, match="'SJ130124' 属于 'market' 条线，已在检查组中"):
         check_plan_against_registry(plan, f.registry(5))
 
 
@@ -98,6 +98,6 @@ def test_staffing_values(tmp_path):
             )
         )
     assert (
-        "plan.yaml, column tasks[0] (T1).staffing: must be 'lead', 'local' or 'delegated', got 'county'"
+        "plan.yaml，列 tasks[0] (T1).staffing：应为 'lead'、'local' 或 'delegated'，实为 'county'"
         in str(err.value)
     )

@@ -72,7 +72,7 @@ def test_recused_inspector_is_never_drawn_back_for_that_enterprise():
 def test_no_candidate_left_is_infeasible_with_numbers():
     result, roster = planned(n_ent=4, n_insp=2)
     v = result.visits[0]
-    msg = f"T1: visit {v.visit_id} needs an inspector of department market to replace {v.inspector_ids[0]} .*no other eligible inspector has capacity left"
+    msg = f"T1：检查 {v.visit_id} 需要一名检查人员（market 条线），在 .* 之间替换 {v.inspector_ids[0]}；没有其他符合条件的人员尚有余量"
     with pytest.raises(InfeasibleError, match=msg):
         replace_inspector(result, roster, RecusalRequest(v.visit_id, v.inspector_ids[0], "enterprise", "x"), 1, set())
 
@@ -95,12 +95,12 @@ def test_visit_moves_only_when_nobody_is_free_on_its_day():
 def test_bad_requests_name_what_is_wrong():
     result, roster = planned()
     v = result.visits[0]
-    with pytest.raises(InputError, match="no visit 'X' in this plan"):
+    with pytest.raises(InputError, match="本计划中没有检查 'X'"):
         replace_inspector(result, roster, RecusalRequest("X", "I00", "enterprise", "r"), 1, set())
     outsider = next(i for i in (f"I{k:02d}" for k in range(8)) if i not in v.inspector_ids)
-    with pytest.raises(InputError, match=f"'{outsider}' is not on visit {v.visit_id}'s team"):
+    with pytest.raises(InputError, match=f"'{outsider}' 不在检查 {v.visit_id} 的检查组中"):
         replace_inspector(result, roster, RecusalRequest(v.visit_id, outsider, "enterprise", "r"), 1, set())
-    with pytest.raises(InputError, match="a recusal needs a reason"):
+    with pytest.raises(InputError, match="回避申请需要写明理由"):
         replace_inspector(result, roster, RecusalRequest(v.visit_id, v.inspector_ids[0], "enterprise", " "), 1, set())
     with pytest.raises(InputError, match="requested_by"):
         replace_inspector(result, roster, dataclasses.replace(RecusalRequest(v.visit_id, v.inspector_ids[0], "x", "r")), 1, set())
@@ -111,5 +111,5 @@ def test_an_unavailable_inspector_is_never_the_replacement():
     v = result.visits[0]
     spare = next(i for i in ("I00", "I01", "I02") if i not in v.inspector_ids)
     roster.mark_away(spare, roster.days[0])  # what `absent` records for the period
-    with pytest.raises(InfeasibleError, match="no other eligible inspector has capacity left"):
+    with pytest.raises(InfeasibleError, match="没有其他符合条件的人员尚有余量"):
         replace_inspector(result, roster, RecusalRequest(v.visit_id, v.inspector_ids[0], "enterprise", "x"), 1, set())

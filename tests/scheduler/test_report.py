@@ -104,7 +104,29 @@ def test_visits_by_task(plan_result):
 
 
 def test_visits_by_region(plan_result):
-    assert _bar(plot_visits_by_region(plan_result)) == {"130102": 3, "130104": 1}
+    # by the name of the agency whose jurisdiction the code is (the market bureau, the department
+    # that leads the tasks, not the ecology branch of the same district); a code without its own
+    # agency by the agency covering it
+    fig = plot_visits_by_region(plan_result)
+    assert _bar(fig) == {"长安区市场监督管理局": 3, "130104（石家庄市市场监督管理局辖区）": 1}
+    assert list(fig.data[0].customdata) == ["130102", "130104"]
+
+
+def test_report_names_the_bureau_tasks_by_name_and_regions_by_agency(plan_result):
+    import dataclasses
+
+    named = dataclasses.replace(
+        plan_result,
+        plan=dataclasses.replace(
+            plan_result.plan,
+            tasks=tuple(dataclasses.replace(t, name=f"任务名{t.task_id}") for t in plan_result.plan.tasks),
+        ),
+    )
+    html = render_report(named)
+    assert "<th>发布机关</th><td>长安区市场监督管理局</td>" in html
+    assert "<h1>长安区市场监督管理局 双随机、一公开 抽查计划报告 2026Q1</h1>" in html
+    assert "<td>任务名T1（T1）</td><td>A</td>" in html
+    assert _bar(plot_visits_by_task(named)) == {"任务名T1（T1）": 4, "任务名T2（T2）": 1}
 
 
 def test_visits_by_risk(plan_result):

@@ -20,7 +20,7 @@ def test_due_date_counts_working_days_over_spring_festival():
 def test_categories_are_the_standard_ones():
     assert check_category("未发现问题") == "未发现问题"
     assert check_category("通过登记的住所无法联系") == "通过登记的住所（经营场所）无法联系"
-    with pytest.raises(ValueError, match="unknown result category '还行'"):
+    with pytest.raises(ValueError, match="未知的结果类别 '还行'"):
         check_category("还行")
 
 
@@ -38,3 +38,10 @@ def test_overdue_lists_missing_unpublished_and_late_results():
         ("V2", dt.date(2026, 3, 2), dt.date(2026, 3, 30), "result not published"),
         ("V4", dt.date(2026, 3, 2), dt.date(2026, 3, 30), "published late on 2026-04-01"),
     ]
+
+
+def test_states_are_said_in_the_current_language():
+    from scheduler.results import state_text
+
+    assert state_text("no result") == "未录入结果"
+    assert state_text("published late on 2026-04-01") == "2026-04-01 逾期公示"

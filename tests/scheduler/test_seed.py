@@ -18,7 +18,7 @@ def test_key_string_follows_rfc_3797_sorted_sources():
 
 
 def test_bad_beacon_is_refused_with_the_source():
-    with pytest.raises(ValueError, match="beacon source 'a b': whole numbers"):
+    with pytest.raises(ValueError, match="公开号码 'a b'：应为以空格分隔的整数"):
         key_string("1 2; a b")
 
 
@@ -40,8 +40,8 @@ def test_commitment_covers_every_input_byte(tmp_path):
     plan.write_text("quarter: 2026Q2\n", encoding="utf-8")
     with pytest.raises(InputError) as err:
         check_commitment(doc, {"agencies": a}, plan)
-    assert "agencies.csv: changed since the commitment" in str(err.value)
-    assert "plan.yaml: the plan changed since the commitment" in str(err.value)
+    assert "agencies.csv：承诺之后被改动" in str(err.value)
+    assert "plan.yaml：承诺之后被改动" in str(err.value)
     doc["source"] = "something else"
-    with pytest.raises(InputError, match="does not match its own commitment hash"):
+    with pytest.raises(InputError, match="承诺文件与其自身的承诺哈希不符"):
         check_commitment(doc, {"agencies": a}, plan)

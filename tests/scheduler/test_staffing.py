@@ -21,6 +21,12 @@ ALL = {"A": 1, "B": 1, "C": 1, "D": 1}
 WINDOW = {"start": "2026-01-05", "end": "2026-03-31"}
 
 
+@pytest.fixture
+def english(monkeypatch):
+    """The tests that pin the English texts of the count-first and split diagnoses."""
+    monkeypatch.setenv("RANDINSPECT_LANG", "en")
+
+
 def task(**kw):
     base = {"task_id": "T1", "agency_id": "SJ130123", "ratio": ALL, "window": WINDOW}
     base.update(kw)
@@ -218,12 +224,12 @@ def test_specialty_missing_is_infeasible_with_task_rule_and_numbers():
     with pytest.raises(InfeasibleError) as err:
         run(reg, f.plan([task(specialty="special_equipment")]))
     msg = str(err.value)
-    assert msg.startswith("T1: 20 visits need a special_equipment inspector of department market")
-    assert "between 2026-01-05 and 2026-03-31; 0 are eligible" in msg
-    assert "6 eligible but without special_equipment" in msg
+    assert msg.startswith("T1：20 次检查需要一名具备 special_equipment 专长的检查人员（market 条线）")
+    assert "（2026-01-05 至 2026-03-31）；符合条件的为 0 人" in msg
+    assert "6 人符合其他条件但不具备 special_equipment 专长" in msg
 
 
-def test_capacity_shortfall_names_task_and_capacity():
+def test_capacity_shortfall_names_task_and_capacity(english):
     spec = [f.inspector("SE1", specialties=frozenset({"special_equipment"}), quarterly_cap=3)]
     reg = f.registry(40, spec + pool(6, specialties=frozenset({"general"})))
     with pytest.raises(InfeasibleError) as err:
@@ -240,7 +246,7 @@ def _no_flow(*_a, **_k):
     raise AssertionError("a flow was built although counting shows the shortage")
 
 
-def test_counting_reports_every_short_task_before_any_flow(monkeypatch):
+def test_counting_reports_every_short_task_before_any_flow(monkeypatch, english):
     """Two tasks short of their joining department and of a specialty: both named with the
     numbers, before any per-visit work (the pair exclusions are never computed) and with no
     flow solved."""
@@ -275,7 +281,7 @@ def test_counting_reports_every_short_task_before_any_flow(monkeypatch):
     )
 
 
-def test_counting_uses_the_capacity_within_the_window():
+def test_counting_uses_the_capacity_within_the_window(english):
     """Quarterly cap 30 each, but a five-day window at one visit a day: 3 inspectors make at
     most 15 visits there, so 10 visits of 2 places (20) cannot be staffed."""
     reg = f.registry(10, pool(3))
@@ -286,7 +292,7 @@ def test_counting_uses_the_capacity_within_the_window():
     assert "capacity 15" in str(err.value)
 
 
-def test_what_counting_cannot_show_is_measured_on_the_failing_part_only():
+def test_what_counting_cannot_show_is_measured_on_the_failing_part_only(english):
     """Food holders F + Y and special-equipment holders Y + Z each suffice for their task, but
     Y cannot do both: only the flow finds it, and only that part is reported."""
     x = f.inspector("X", specialties=frozenset({"food"}), quarterly_cap=5)

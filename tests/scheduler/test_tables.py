@@ -21,6 +21,13 @@ from scheduler.tables import (
     series_text,
 )
 
+
+@pytest.fixture(autouse=True)
+def _english_messages(monkeypatch):
+    """These tests pin the importer's English texts (its messages move to the catalogue with
+    issue 11's rewrite); the Chinese rendering of a Problem is tested in tests/test_messages.py."""
+    monkeypatch.setenv("RANDINSPECT_LANG", "en")
+
 ENGLISH = "agency_id,name,department,level,parent_id,region_code\n"
 CHINESE = "机构编码,机构名称,部门,层级,上级机构,行政区划代码\n"
 ROWS = "SJ130100,石家庄市市场监督管理局,market,市,,130100\nSJ130102,长安区市场监督管理局,market,县,SJ130100,130102\n"

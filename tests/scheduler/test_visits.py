@@ -44,7 +44,7 @@ def test_windows_that_do_not_meet_exceed_the_visit_cap_and_are_infeasible():
     )
     with pytest.raises(
         InfeasibleError,
-        match="tasks M1, E1 drew it but their windows do not overlap, so it needs 2 visits; max_visits_per_enterprise allows 1 more",
+        match="任务 M1, E1 都抽中了它，但检查时段不重叠，需要 2 次检查；max_visits_per_enterprise 只允许再检查 1 次",
     ):
         build_visits(p, reg, draw(p, reg, "s")[1])
 

@@ -24,7 +24,7 @@ def test_a_year_the_package_lacks_is_an_error_naming_the_fix():
     with pytest.raises(InputError) as err:
         WorkCalendar().workdays(dt.date(2027, 1, 4), dt.date(2027, 3, 31))
     msg = str(err.value)
-    assert "no working-day calendar for 2027" in msg
+    assert "没有 2027 年的工作日历" in msg
     assert "--calendar FILE" in msg
 
 
@@ -41,5 +41,5 @@ def test_calendar_file_errors_name_row_and_column(tmp_path):
     path.write_text("date,kind\n2027-02-30,holiday\n2027-02-07,maybe\n", encoding="utf-8")
     with pytest.raises(InputError) as err:
         load_calendar(path)
-    assert "cal.csv, row 2, column date: not a date (YYYY-MM-DD): '2027-02-30'" in str(err.value)
-    assert "cal.csv, row 3, column kind: expected workday or holiday, got 'maybe'" in str(err.value)
+    assert "cal.csv，第 2 行，列 date：日期 '2027-02-30' 无法识别" in str(err.value)
+    assert "cal.csv，第 3 行，列 kind：应为 workday（上班）或 holiday（休息），实为 'maybe'" in str(err.value)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 import httpx
 from playwright.sync_api import expect
 
@@ -34,7 +37,15 @@ def test_the_record_and_its_verification(page, published_draw):
     for r in records[:50]:
         expect(rows.nth(r["seq"]).locator("td").nth(0)).to_have_text(str(r["seq"]))
         expect(rows.nth(r["seq"]).locator("td").nth(5)).to_contain_text(r["hash"][:12])
-    expect(body).to_contain_text("publication")
+    # record types in Chinese, times in China's time zone (the record holds UTC)
+    kind_zh = {"draw": "抽取", "publication": "公示", "import": "导入名录", "note": "备注", "recusal": "回避", "result": "检查结果"}
+    for r in records[:50]:
+        cells = rows.nth(r["seq"]).locator("td")
+        shanghai = dt.datetime.fromisoformat(r["time"].replace("Z", "+00:00")).astimezone(ZoneInfo("Asia/Shanghai"))
+        expect(cells.nth(1)).to_have_text(shanghai.strftime("%Y-%m-%d %H:%M:%S"))
+        expect(cells.nth(2)).to_have_text(kind_zh.get(r["kind"], r["kind"]))
+    expect(page.locator("#audit-table thead")).to_contain_text("北京时间")
+    expect(body).to_contain_text("公示")
     expect(body).to_contain_text("planner1")
     expect(page.locator("#verify-count")).to_have_text(str(len(records)))
     expect(page.locator("#who")).to_contain_text("auditor1")

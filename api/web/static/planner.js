@@ -8,6 +8,7 @@
   var KEY = "randinspect.token";
   var $ = function (id) { return document.getElementById(id); };
   var tr = function (k) { return T[k] || k; };
+  var label = function (prefix, value) { return T[prefix + value] || value; };  // stages, statuses
 
   function token() { return sessionStorage.getItem(KEY); }
 
@@ -312,7 +313,14 @@
       var fd = new FormData();
       fd.append("file", f, f.name);
       api("POST", "/planner/plan-file", fd).then(function (res) {
-        if (!res.ok) { setMsg($("plan-msg"), errorText(res), false); return; }
+        $("plan-problems").textContent = "";
+        if (!res.ok) {
+          setMsg($("plan-msg"), errorText(res), false);
+          if (res.data && res.data.problems && res.data.problems.length) {
+            problemsTable($("plan-problems"), tr("pl_problems"), res.data.problems);
+          }
+          return;
+        }
         fillSpec(res.data);
         setMsg($("plan-msg"), tr("pl_loaded") + ": " + f.name + " (" + (res.data.tasks || []).length + ")", true);
       });
@@ -349,7 +357,7 @@
         var choose = el("button", { type: "button", className: "secondary", "data-action": "choose", text: tr("pl_choose_plan") });
         choose.addEventListener("click", function () { selectPlan(p); });
         tbody.appendChild(el("tr", { "data-plan": String(p.id) }, [el("td", { text: String(p.id) }), el("td", { text: p.name }),
-          el("td", { text: String(p.spec.quarter || "") }), el("td", { text: tr("pl_step_" + p.stage) + " · " + p.status }),
+          el("td", { text: String(p.spec.quarter || "") }), el("td", { text: tr("pl_step_" + p.stage) + " · " + label("pl_plan_status_", p.status) }),
           el("td", {}, [link]), el("td", {}, [choose])]));
       });
     });
@@ -362,7 +370,7 @@
       if (!res.ok) { $("draw-error").textContent = errorText(res); return; }
       var d = res.data;
       $("draw-progress").value = d.progress;
-      $("draw-stage").textContent = tr("pl_stage") + ": " + d.stage + " (" + Math.round(d.progress * 100) + "%)";
+      $("draw-stage").textContent = tr("pl_stage") + ": " + label("pl_stage_", d.stage) + " (" + Math.round(d.progress * 100) + "%)";
       if (d.status === "running") { setTimeout(function () { poll(drawId, onDone); }, 400); return; }
       if (d.status === "done") {
         $("draw-stage").textContent = tr("pl_draw_done") + " — " + tr("pl_visits") + ": " + d.visits;
@@ -476,7 +484,8 @@
 
   // ------------------------------------------------------------------ a draw's page
 
-  var VISITS_LIMIT = 20;
+  var VISITS_LIMIT = 50;
+  var visitsQuery = "";
   var visitsOffset = 0;
   var visitsTotal = 0;
 
@@ -549,7 +558,8 @@
 
   function loadVisits(drawId) {
     return Promise.all([
-      api("GET", "/api/draws/" + drawId + "/visits?limit=" + VISITS_LIMIT + "&offset=" + visitsOffset),
+      api("GET", "/api/draws/" + drawId + "/visits?limit=" + VISITS_LIMIT + "&offset=" + visitsOffset +
+        (visitsQuery ? "&q=" + encodeURIComponent(visitsQuery) : "")),
       loadVisitKeys(drawId)
     ]).then(function (all) {
       var res = all[0];
@@ -577,7 +587,7 @@
         row.appendChild(resultCell(v, visitKeys[v.visit_id] || {}));
         tbody.appendChild(row);
       });
-      $("visits-range").textContent = (visitsOffset + 1) + "–" + Math.min(visitsOffset + VISITS_LIMIT, visitsTotal) + " / " + visitsTotal;
+      $("visits-range").textContent = visitsTotal ? (visitsOffset + 1) + "–" + Math.min(visitsOffset + VISITS_LIMIT, visitsTotal) + " / " + visitsTotal : "0";
       $("visits-prev").disabled = visitsOffset === 0;
       $("visits-next").disabled = visitsOffset + VISITS_LIMIT >= visitsTotal;
     });
@@ -586,6 +596,12 @@
   function wireDrawPage(drawId) {
     $("visits-prev").addEventListener("click", function () { visitsOffset = Math.max(0, visitsOffset - VISITS_LIMIT); loadVisits(drawId); });
     $("visits-next").addEventListener("click", function () { visitsOffset += VISITS_LIMIT; loadVisits(drawId); });
+    $("visits-search").addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      visitsQuery = $("visits-q").value.trim();
+      visitsOffset = 0;
+      loadVisits(drawId);
+    });
     $("recusal-form").addEventListener("submit", function (ev) {
       ev.preventDefault();
       var body = { visit_id: $("recusal-visit").value.trim(), inspector_id: $("recusal-inspector").value.trim(),
@@ -636,7 +652,7 @@
       kind.setAttribute("data-kind", d.seed_kind);
       if (d.superseded_by) kind.textContent += " · " + tr("pl_superseded");
       if (d.published_at) kind.textContent += " · " + tr("pl_published") + " " + d.published_at.slice(0, 10);
-      $("draw-info").textContent = tr("pl_seed") + ": " + d.seed + "；" + tr("pl_status") + ": " + d.status +
+      $("draw-info").textContent = tr("pl_seed") + ": " + d.seed + "；" + tr("pl_status") + ": " + label("pl_draw_status_", d.status) +
         (d.visits != null ? "；" + tr("pl_visits") + ": " + d.visits : "");
       poll(drawId, function (done) {
         $("done-sections").hidden = false;

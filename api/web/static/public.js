@@ -4,6 +4,19 @@
   var T = JSON.parse(document.getElementById("page-texts").textContent);
   var $ = function (id) { return document.getElementById(id); };
   var LIMIT = 50;
+  // Times are stored in UTC; people read them in China's time zone (Asia/Shanghai), as YYYY-MM-DD HH:MM:SS.
+  function chinaTime(iso) {
+    if (!iso) return "";
+    var s = String(iso);
+    if (!/[zZ]|[+-]\d\d:?\d\d$/.test(s)) s += "Z";  // a naive time from the API is UTC
+    var d = new Date(s);
+    if (isNaN(d.getTime())) return String(iso);
+    var p = {};
+    new Intl.DateTimeFormat("en-GB", { timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit", day: "2-digit",
+      hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" })
+      .formatToParts(d).forEach(function (x) { p[x.type] = x.value; });
+    return p.year + "-" + p.month + "-" + p.day + " " + p.hour + ":" + p.minute + ":" + p.second;
+  }
   var offset = 0;
   var total = 0;
 
@@ -43,7 +56,7 @@
         var heads = [d.commitment_head, d.draw_head, d.publication_head].map(function (h) { return h ? h.slice(0, 16) + "…" : "—"; }).join(" / ");
         var tr = row(tb, [d.draw_id || "—", d.plan_name + (d.quarter ? " (" + d.quarter + ")" : "") + " · " + d.agency, status,
           d.commitment_hash.slice(0, 16) + "…（" + d.source + "）", d.beacon || "—", d.seed || "—", d.visits,
-          (d.published_at || "").replace("T", " ").slice(0, 19), heads]);
+          chinaTime(d.published_at), heads]);
         if (tr) {
           tr.setAttribute("data-status", d.status);
           tr.title = [d.commitment_hash, d.commitment_head, d.draw_head || "", d.publication_head || ""].join("\n");
