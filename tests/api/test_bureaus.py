@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from api.models import AuditRecordRow, DrawRecord, RecusalRecord, RedrawRecord, ResultRecord, User
+from api.web.planner import COOKIE
 from tests.api.conftest import COUNTY, ECOLOGY, OTHER_COUNTY, PROVINCE, login, make_user
 from tests.api.helpers import insert_finished_draw, refusals
 from tests.api.test_registries import registry_files, upload_generated
@@ -75,7 +76,7 @@ TABLE: dict[tuple[str, str], tuple[str, ...] | str] = {
     ("GET", "/planner/draws/{draw_id}"): PUBLIC,  # a page shell: its script reads with the token
     ("POST", "/planner/session"): READ,
     ("DELETE", "/planner/session"): PUBLIC,
-    ("GET", "/planner/draws/{draw_id}/report"): READ,  # token from ?token= or the cookie
+    ("GET", "/planner/draws/{draw_id}/report"): READ,  # token from the HttpOnly cookie
     ("GET", "/planner/draws/{draw_id}/visit-keys"): READ,
     ("POST", "/planner/plan-file"): ("planner",),
 }
@@ -153,9 +154,15 @@ BODIES = {
 
 def _call(client, method: str, path: str, ids: dict, headers: dict, valid: bool = False):
     url = _url(path, ids)
-    if path == "/planner/draws/{draw_id}/report":  # an iframe: the token comes as ?token=
+    if path == "/planner/draws/{draw_id}/report":  # an iframe: the token comes in the HttpOnly cookie alone
         token = headers.get("Authorization", " ").split(" ", 1)[1]
-        return client.request(method, url, params={"token": token} if token.strip() else None)
+        client.cookies.clear()
+        if token.strip():
+            client.cookies.set(COOKIE, token)
+        try:
+            return client.request(method, url)
+        finally:
+            client.cookies.clear()
     body = (BODIES.get(path, {}) if valid else {}) if method in ("POST", "PUT") else None
     return client.request(method, url, headers=headers, json=body)
 
