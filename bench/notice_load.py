@@ -52,6 +52,9 @@ def wait_up(base: str, seconds: float = 60) -> None:
 
 
 def prepare(base: str, url: str) -> list[tuple[str, str]]:
+    """The sample county drawn officially (the agency tree, a planner and a leader, approval,
+    commitment, public numbers): only an official draw's notices are found by the look-up."""
+    from api.agencies import load_tree
     from api.db import make_engine, session_factory
     from api.migrate import upgrade
     from api.models import User
@@ -59,18 +62,29 @@ def prepare(base: str, url: str) -> list[tuple[str, str]]:
 
     upgrade(url)
     with session_factory(make_engine(url), write=True)() as s:
-        s.add(User(username="bench", role="planner", password_hash=hash_password("bench-password-1")))
+        load_tree(s, SAMPLE / "agencies.csv")
+        for name in ("bench", "bench-leader"):
+            role = "leader" if name.endswith("leader") else "planner"
+            s.add(User(username=name, role=role, agency_id="SJ130000", password_hash=hash_password("bench-password-1")))
         s.commit()
     c = httpx.Client(base_url=base, timeout=120)
-    token = c.post("/api/login", data={"username": "bench", "password": "bench-password-1"}).json()["access_token"]
-    c.headers["Authorization"] = f"Bearer {token}"
+
+    def token(name: str) -> dict:
+        raw = c.post("/api/login", data={"username": name, "password": "bench-password-1"}).json()["access_token"]
+        return {"Authorization": f"Bearer {raw}"}
+
+    c.headers.update(token("bench"))
+    leader = token("bench-leader")
     files = [("files", (p.name, p.read_bytes())) for p in sorted(SAMPLE.iterdir()) if p.suffix in (".csv", ".xlsx")]
     reg = c.post("/api/registries", data={"name": "sample"}, files=files)
     reg.raise_for_status()
     spec = _jsonable(yaml.safe_load((SAMPLE / "plan.yaml").read_text(encoding="utf-8")))
     plan = c.post("/api/plans", json={"registry_id": reg.json()["id"], "name": "bench", "spec": spec})
     plan.raise_for_status()
-    draw = c.post(f"/api/plans/{plan.json()['id']}/draws", json={"seed": "bench"})
+    plan_id = plan.json()["id"]
+    c.post(f"/api/plans/{plan_id}/approve", headers=leader).raise_for_status()
+    c.post(f"/api/plans/{plan_id}/commitment", json={"source": "bench numbers"}).raise_for_status()
+    draw = c.post(f"/api/plans/{plan_id}/draws", json={"beacon": "3 11 17 22 28 31; 9"})
     draw.raise_for_status()
     for _ in range(600):
         d = c.get(f"/api/draws/{draw.json()['id']}").json()

@@ -247,12 +247,13 @@ def list_agencies(scope: AnyScope, session: SessionDep) -> list[AgencyRecord]:
 def load_agencies(
     request: Request,
     scope: AdminScope,
+    read: SessionDep,
     session: WriteSessionDep,
     file: Annotated[UploadFile, File(description="the agencies table (.csv, .xlsx or .parquet), registry format")],
 ) -> TreeLoad:
     """Add or update agencies of the tree (an admin of a top agency, one without a parent, only:
     the tree is the whole service's). Agencies are never removed. Audited."""
-    me = session.get(AgencyRecord, scope.user.agency_id)
+    me = read.get(AgencyRecord, scope.user.agency_id)  # not the write session: a refusal writes too
     if me is None or me.parent_id is not None:
         raise refuse(request, 403, "only an admin of a top agency may change the agency tree", scope.username)
     name = PureWindowsPath(PurePosixPath(file.filename or "agencies.csv").name).name or "agencies.csv"

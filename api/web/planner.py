@@ -5,7 +5,7 @@ calls the JSON API with the bearer token kept in ``sessionStorage``.
   quarterly plan in a form (policy with the contract's defaults, task rows added and removed),
   draw it with a progress bar.
 * ``/planner/draws/{id}``: the draw's charts (its stored ``report.html`` in an iframe), recusal
-  requests and decisions, results per visit, publication and the Excel export.
+  requests and decisions, results per visit and the Excel export (a leader publishes, on /leader).
 * ``/planner/draws/{id}/report``: the stored report itself, for planners and auditors only. An
   iframe cannot send a bearer header, so the token comes from an HttpOnly cookie that the page
   sets at sign-in (``POST /planner/session`` with the bearer header); never from the URL.

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from api.models import ApiToken, User
 from api.security import hash_password
-from tests.api.conftest import CITY, COUNTY, PROVINCE, login, make_user
+from tests.api.conftest import CITY, COUNTY, PROVINCE, TREE, login, make_user
 from tests.api.helpers import refusals
 
 GUESSES = [
@@ -143,3 +143,30 @@ def test_an_account_needs_an_agency_of_the_tree(app, client):
     assert client.post("/api/login", data={"username": "old", "password": "correct horse battery"}).status_code == 401
     with pytest.raises(IntegrityError):
         make_user(app, "ghost", "planner", agency="XX999999")
+
+
+def test_only_an_admin_of_a_top_agency_changes_the_tree(app, client):
+    make_user(app, "root", "admin")
+    make_user(app, "county-admin", "admin", agency=COUNTY)
+    make_user(app, "lead", "leader")
+    tree = TREE.read_bytes()
+    extra = tree + "SJ130105,新华区市场监督管理局,market,county,SJ130100,130105\n".encode()
+    files = {"file": ("agencies.csv", extra, "text/csv")}
+    n = len(refusals(app))
+    r = client.post("/api/agencies", files=files, headers=login(client, "county-admin"))
+    assert r.status_code == 403 and "top agency" in r.json()["detail"]
+    assert client.post("/api/agencies", files=files, headers=login(client, "lead")).status_code == 403
+    assert [x[0] for x in refusals(app)[n:]] == [403, 403]
+    root = login(client, "root")
+    r = client.post("/api/agencies", files=files, headers=root)
+    assert r.status_code == 200 and r.json() == {"added": 1, "updated": 0, "agencies": 10}
+    assert "SJ130105" in {a["agency_id"] for a in client.get("/api/agencies", headers=root).json()}
+    # bad rows are named; an agency of the tree left out is refused; nothing changes
+    bad = tree + "SJ130106,某区,market,county,SJ139999,130106\n".encode()
+    r = client.post("/api/agencies", files={"file": ("agencies.csv", bad, "text/csv")}, headers=root)
+    assert r.status_code == 422
+    (p,) = r.json()["problems"]
+    assert (p["file"], p["row"], p["column"]) == ("agencies.csv", 11, "parent_id")
+    r = client.post("/api/agencies", files={"file": ("agencies.csv", tree, "text/csv")}, headers=root)
+    assert r.status_code == 422 and "SJ130105" in r.text and "never removed" in r.text
+    assert len(client.get("/api/agencies", headers=root).json()) == 6  # its scope: the market line, SJ130105 kept

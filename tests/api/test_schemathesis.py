@@ -71,3 +71,61 @@ def test_non_finite_numbers_and_lone_surrogates_get_422_not_500(tmp_path):
         for body in ('{"credit_code": NaN, "notice_code": "X"}', '{"credit_code": "\\ud800", "notice_code": 1}'):
             r = client.post("/api/notices/lookup", content=body, headers={"Content-Type": "application/json"})
             assert r.status_code == 422, r.text
+
+
+def signed_in_fuzz(operation, role: str, token: str, failures: list[str]) -> None:
+    @settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @given(case=operation.as_strategy())
+    def check(case):
+        case.headers = {**(case.headers or {}), "Authorization": f"Bearer {token}"}
+        try:
+            response = case.call()
+        except Exception as exc:  # the in-process client re-raises the server's exception: a 500
+            failures.append(f"{operation.method.upper()} {operation.path} ({role}): 500 raised {exc!r}")
+            return
+        if response.status_code >= 500:
+            failures.append(f"{operation.method.upper()} {operation.path} ({role}): {response.status_code}")
+
+    check()
+
+
+def test_signed_in_operations_never_answer_5xx(tmp_path):
+    """The same, signed in as a planner, a leader and an admin of the province (so that requests
+    pass the role and scope checks and reach the routes' own work), with a county's finished
+    official draw in the database."""
+    import datetime as dt
+
+    from api.models import ApiToken, User, utcnow
+    from api.security import new_token
+    from tests.api.conftest import load_test_tree
+    from tests.api.helpers import insert_finished_draw
+
+    url = f"sqlite:///{tmp_path / 'signed-in.db'}"
+    upgrade(url)
+    app = create_app(Settings(database_url=url))
+    load_test_tree(app)
+    insert_finished_draw(app, agency="SJ130102")
+    tokens = {}
+    with app.state.write_sessions() as s:
+        for role in ("planner", "leader", "admin"):
+            user = User(username=role, role=role, password_hash="!", agency_id="SJ130000")
+            s.add(user)
+            s.flush()
+            raw, digest = new_token()
+            s.add(ApiToken(user_id=user.id, token_hash=digest, expires_at=utcnow() + dt.timedelta(hours=1)))
+            tokens[role] = raw
+        s.commit()
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+    failures: list[str] = []
+    signed_in = 0
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        if operation.path in ("/api/logout", "/api/login", "/api/health", "/api/notices/lookup", "/api/recusals"):
+            continue
+        if operation.path.startswith("/api/public"):
+            continue
+        signed_in += 1
+        for role, token in tokens.items():
+            signed_in_fuzz(operation, role, token, failures)
+    assert signed_in >= 25
+    assert failures == []

@@ -1,6 +1,6 @@
 /* The planner's pages: sign in (token in sessionStorage, shared with the other pages), upload a
    registry, write a plan in a form, draw it, then on a draw's page: charts, recusals, results,
-   publication and the Excel export. Vanilla JS, the JSON API only. */
+   the Excel export (a leader publishes on /leader). Vanilla JS, the JSON API only. */
 (function () {
   "use strict";
   var T = JSON.parse(document.getElementById("page-texts").textContent);
