@@ -516,10 +516,10 @@ def _read_password(from_stdin: bool) -> str:
 
     if from_stdin:
         return sys.stdin.readline().rstrip("\r\n")
-    first = getpass.getpass("password (at least 12 characters): ")
-    second = getpass.getpass("the same password again: ")
+    first = getpass.getpass(t("pw_prompt"))
+    second = getpass.getpass(t("pw_again"))
     if first != second:
-        raise InputError(Problem("command line", None, "password", "the two passwords differ"))
+        raise InputError(Problem(t("cmdline"), None, "password", t("pw_differ")))
     return first
 
 
@@ -540,9 +540,9 @@ def _check_password(password: str, name: str) -> None:
     from api.throttle import password_problem
 
     if problem := password_problem(password, name):
-        raise InputError(Problem("command line", None, "password", problem))
+        raise InputError(Problem(t("cmdline"), None, "password", problem))
     if "\x00" in password:
-        raise InputError(Problem("command line", None, "password", "a password cannot contain NUL"))
+        raise InputError(Problem(t("cmdline"), None, "password", t("pw_nul")))
 
 
 def cmd_user_add(name: str, role: str, agency: str, password_stdin: bool) -> int:
@@ -554,7 +554,7 @@ def cmd_user_add(name: str, role: str, agency: str, password_stdin: bool) -> int
     from api.security import hash_password
 
     if not name or len(name) > 64 or any(ord(c) < 32 or ord(c) == 127 for c in name):
-        raise InputError(Problem("command line", None, "NAME", "a user name has 1 to 64 printable characters"))
+        raise InputError(Problem(t("cmdline"), None, "NAME", t("user_name_bad")))
     password = _read_password(password_stdin)
     _check_password(password, name)
     sessions, engine, url = _service_session()
@@ -562,18 +562,17 @@ def cmd_user_add(name: str, role: str, agency: str, password_stdin: bool) -> int
         with sessions() as session:
             if session.get(AgencyRecord, agency) is None:
                 raise InputError(
-                    Problem("command line", None, "--agency", f"agency {agency!r} is not in the agency tree "
-                            "(load it first: randinspect agencies load agencies.csv)")
+                    Problem(t("cmdline"), None, "--agency", t("agency_not_in_tree_load", agency=agency))
                 )
             if session.scalar(select(User.id).where(User.username == name)) is not None:
-                raise InputError(Problem("command line", None, "NAME", f"user {name!r} exists"))
+                raise InputError(Problem(t("cmdline"), None, "NAME", t("user_exists", name=name)))
             session.add(User(username=name, role=role, agency_id=agency, password_hash=hash_password(password), active=True))
             append(session, "note", {"event": "account created", "username": name, "role": role, "agency_id": agency},
                    "command line", agency)
             session.commit()
     finally:
         engine.dispose()
-    print(f"{role} {name!r} of {agency} created in {_redacted(url)}; sign in at POST /api/login")
+    print(t("user_created", role=role, name=name, agency=agency, db=_redacted(url)))
     return 0
 
 
@@ -584,7 +583,7 @@ def _account(session, name: str):
 
     user = session.scalar(select(User).where(User.username == name))
     if user is None:
-        raise InputError(Problem("command line", None, "NAME", f"no user {name!r}"))
+        raise InputError(Problem(t("cmdline"), None, "NAME", t("no_user", name=name)))
     return user
 
 
@@ -605,7 +604,7 @@ def cmd_user_disable(name: str) -> int:
             session.commit()
     finally:
         engine.dispose()
-    print(f"{name!r} disabled in {_redacted(url)}; its tokens are revoked")
+    print(t("user_disabled", name=name, db=_redacted(url)))
     return 0
 
 
@@ -629,7 +628,7 @@ def cmd_user_password(name: str, password_stdin: bool) -> int:
             session.commit()
     finally:
         engine.dispose()
-    print(f"password of {name!r} set in {_redacted(url)}; its tokens are revoked")
+    print(t("user_password_set", name=name, db=_redacted(url)))
     return 0
 
 
@@ -642,7 +641,7 @@ def cmd_agencies_load(path: Path) -> int:
     from api.models import AgencyRecord
 
     if not Path(path).is_file():
-        raise InputError(Problem(Path(path).name, None, None, "no such file"))
+        raise InputError(Problem(Path(path).name, None, None, t("file_not_found")))
     sessions, engine, url = _service_session()
     try:
         with sessions() as session:
@@ -653,7 +652,7 @@ def cmd_agencies_load(path: Path) -> int:
             session.commit()
     finally:
         engine.dispose()
-    print(f"agency tree in {_redacted(url)}: {added} added, {updated} updated, {total} agencies")
+    print(t("tree_loaded", db=_redacted(url), added=added, updated=updated, total=total))
     return 0
 
 
@@ -668,7 +667,7 @@ def cmd_agencies_adopt(agency: str) -> int:
     try:
         with sessions() as session:
             if session.get(AgencyRecord, agency) is None:
-                raise InputError(Problem("command line", None, "AGENCY_ID", f"agency {agency!r} is not in the agency tree"))
+                raise InputError(Problem(t("cmdline"), None, "AGENCY_ID", t("agency_not_in_tree", agency=agency)))
             counts = {
                 model.__tablename__: session.execute(
                     update(model).where(model.agency_id.is_(None)).values(agency_id=agency)
@@ -678,7 +677,7 @@ def cmd_agencies_adopt(agency: str) -> int:
             session.commit()
     finally:
         engine.dispose()
-    print(f"given to {agency} in {_redacted(url)}: " + ", ".join(f"{n} {t}" for t, n in counts.items()))
+    print(t("adopted", agency=agency, db=_redacted(url), counts="，".join(f"{table} {n}" for table, n in counts.items())))
     return 0
 
 

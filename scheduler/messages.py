@@ -645,6 +645,29 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "give data made before the agency tree (no agency) to an agency",
     ),
     "h_agency_id": ("机构编码", "the agency's id"),
+    "pw_prompt": ("密码（至少 12 个字符）：", "password (at least 12 characters): "),
+    "pw_again": ("再次输入同一密码：", "the same password again: "),
+    "pw_differ": ("两次输入的密码不同", "the two passwords differ"),
+    "pw_nul": ("密码不能包含 NUL 字符", "a password cannot contain NUL"),
+    "user_name_bad": ("用户名为 1 至 64 个可打印字符", "a user name has 1 to 64 printable characters"),
+    "agency_not_in_tree": ("机构 {agency!r} 不在机构库中", "agency {agency!r} is not in the agency tree"),
+    "agency_not_in_tree_load": (
+        "机构 {agency!r} 不在机构库中（请先载入：randinspect agencies load agencies.csv）",
+        "agency {agency!r} is not in the agency tree (load it first: randinspect agencies load agencies.csv)",
+    ),
+    "user_exists": ("用户 {name!r} 已存在", "user {name!r} exists"),
+    "no_user": ("没有用户 {name!r}", "no user {name!r}"),
+    "user_created": (
+        "已在 {db} 中为 {agency} 创建 {role} 账户 {name!r}；登录：POST /api/login",
+        "{role} {name!r} of {agency} created in {db}; sign in at POST /api/login",
+    ),
+    "user_disabled": ("已在 {db} 中停用 {name!r}，其令牌已作废", "{name!r} disabled in {db}; its tokens are revoked"),
+    "user_password_set": ("已在 {db} 中设置 {name!r} 的密码，其令牌已作废", "password of {name!r} set in {db}; its tokens are revoked"),
+    "tree_loaded": (
+        "{db} 中的机构库：新增 {added} 个，更新 {updated} 个，共 {total} 个机构",
+        "agency tree in {db}: {added} added, {updated} updated, {total} agencies",
+    ),
+    "adopted": ("已在 {db} 中交给 {agency}：{counts}", "given to {agency} in {db}: {counts}"),
     # --- run folders and verification ---
     "input_changed": ("{name} 找到了，但内容与运行时不同", "{name} was found but has changed since the run"),
     "input_not_found": (

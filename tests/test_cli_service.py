@@ -61,11 +61,11 @@ def test_agencies_load_user_add_disable_password(database_url, tmp_path):  # noq
     bad = tmp_path / "agencies.csv"
     bad.write_text("agency_id,name,department,level,parent_id,region_code\nA1,甲,market,province,,130000\nA2,乙,market,city,A9,130100\n", encoding="utf-8")
     refused = _cli(database_url, "agencies", "load", str(bad))
-    assert refused.returncode == 2 and "agencies.csv, row 3, column parent_id" in refused.stderr
+    assert refused.returncode == 2 and "agencies.csv，第 3 行，列 parent_id" in refused.stderr
     loaded = _cli(database_url, "agencies", "load", str(TREE))
-    assert loaded.returncode == 0 and "9 added" in loaded.stdout, loaded.stderr
+    assert loaded.returncode == 0 and "新增 9 个" in loaded.stdout, loaded.stderr
     again = _cli(database_url, "agencies", "load", str(TREE))
-    assert again.returncode == 0 and "0 added, 0 updated, 9 agencies" in again.stdout
+    assert again.returncode == 0 and "新增 0 个，更新 0 个，共 9 个机构" in again.stdout
     smaller = tmp_path / "smaller.csv"
     smaller.write_text("\n".join(TREE.read_text(encoding="utf-8").splitlines()[:-1]) + "\n", encoding="utf-8")
     dropped = _cli(database_url, "agencies", "load", str(smaller))
@@ -77,11 +77,11 @@ def test_agencies_load_user_add_disable_password(database_url, tmp_path):  # noq
     assert _users(database_url) == [("zhang", "admin")]
     # the same name again, a short password, an unknown agency: exit 2, nothing added
     again = _user_add(database_url, "zhang", "--role", "auditor", "--agency", "SJ130000", "--password-stdin", password="another long password")
-    assert again.returncode == 2 and "exists" in again.stderr
+    assert again.returncode == 2 and "已存在" in again.stderr
     short = _user_add(database_url, "li", "--role", "auditor", "--agency", "SJ130000", "--password-stdin", password="short")
     assert short.returncode == 2 and "12 characters" in short.stderr
     unknown = _user_add(database_url, "li", "--role", "leader", "--agency", "XX1", "--password-stdin", password="a good long password")
-    assert unknown.returncode == 2 and "'XX1' is not in the agency tree" in unknown.stderr
+    assert unknown.returncode == 2 and "'XX1' 不在机构库中" in unknown.stderr
     assert _users(database_url) == [("zhang", "admin")]
     with TestClient(create_app(Settings(database_url=database_url))) as client:
         assert client.post("/api/login", data={"username": "zhang", "password": "wrong password!"}).status_code == 401
@@ -111,7 +111,7 @@ def test_user_add_prompts_twice(tmp_path, monkeypatch, capsys):
         answers = iter(["first long password", "other long password"])
         monkeypatch.setattr("getpass.getpass", lambda prompt="": next(answers))
         assert cli.main(["user", "add", "wang", "--role", "auditor", "--agency", "SJ130102"]) == 2
-        assert "differ" in capsys.readouterr().err
+        assert "两次输入的密码不同" in capsys.readouterr().err
         answers = iter(["same long password", "same long password"])
         assert cli.main(["user", "add", "wang", "--role", "auditor", "--agency", "SJ130102"]) == 0
         assert _users(url) == [("wang", "auditor")]
