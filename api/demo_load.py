@@ -39,7 +39,7 @@ from api.migrate import upgrade
 from api.models import ApiToken, DrawRecord, PlanRecord, RegistryRecord, User, VisitRecord, utcnow
 from api.security import hash_password, new_token
 from api.settings import Settings, get_settings
-from scheduler.cli import sample_dir
+from data import sample_dir
 
 REGISTRY_NAME = "示例县（正定县）2026Q1 · randinspect demo"
 DEMO_SOURCE = "演示用固定号码（randinspect demo，不是真实开奖）"

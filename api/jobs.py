@@ -55,7 +55,7 @@ from scheduler.errors import InfeasibleError, InputError
 from scheduler.notices import NOTICES_DIR, notice_filename
 from scheduler.outputs import MANIFEST, write_outputs
 from scheduler.pipeline import run_plan
-from scheduler.result import PlanResult
+from scheduler.plan_run import PlanResult
 
 log = logging.getLogger("randinspect.jobs")
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from api.models import DrawRecord, PlanRecord, RegistryRecord, VisitRecord
 from scheduler.pipeline import run_plan
-from scheduler.result import PlanResult
+from scheduler.plan_run import PlanResult
 
 
 def materialise_registry(session: Session, registry_id: int, folder: Path) -> Path:

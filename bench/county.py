@@ -24,7 +24,7 @@ from scheduler.importer import load_registry
 from scheduler.outputs import write_outputs
 from scheduler.pipeline import plan_days, schedule
 from scheduler.plan import check_plan_against_registry, load_plan
-from scheduler.result import PlanResult
+from scheduler.plan_run import PlanResult
 from scheduler.staffing import build_roster, staff
 from scheduler.visits import build_visits
 from scheduler.workdays import WorkCalendar

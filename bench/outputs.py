@@ -37,7 +37,7 @@ import numpy as np
 from scheduler.checks import check_visits
 from scheduler.outputs import write_outputs
 from scheduler.pipeline import run_plan
-from scheduler.result import PlanResult
+from scheduler.plan_run import PlanResult
 
 
 def _status() -> tuple[float, float]:

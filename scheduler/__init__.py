@@ -25,7 +25,7 @@ _EXPORTS: dict[str, str] = {
     "WorkCalendar": "scheduler.workdays",
     "load_calendar": "scheduler.workdays",
     # running a plan and writing its folder
-    "PlanResult": "scheduler.result",
+    "PlanResult": "scheduler.plan_run",
     "run_plan": "scheduler.pipeline",
     "make_executor": "scheduler.executor",
     "write_outputs": "scheduler.outputs",
@@ -110,9 +110,9 @@ if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eag
     from scheduler.outputs import check_out_folder, read_manifest, write_outputs
     from scheduler.pipeline import run_plan
     from scheduler.plan import Plan, Policy, Task, check_plan_against_registry, load_plan, parse_plan
+    from scheduler.plan_run import PlanResult
     from scheduler.recusal import RecusalRequest
     from scheduler.registry import Registry
-    from scheduler.result import PlanResult
     from scheduler.runfolder import enter_result, locate_inputs, publish_results, recuse, verify_run
     from scheduler.tickets import ticket
     from scheduler.workdays import WorkCalendar, load_calendar

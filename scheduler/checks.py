@@ -26,8 +26,8 @@ import pandas as pd
 from scheduler.draw import lookback_start
 from scheduler.hashing import smallest_digests
 from scheduler.plan import Plan, Task
+from scheduler.plan_run import Visit
 from scheduler.registry import Inspector, Registry
-from scheduler.result import Visit
 from scheduler.tables import isin_text
 from scheduler.workdays import WorkCalendar
 

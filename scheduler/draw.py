@@ -35,8 +35,8 @@ from scheduler.executor import Executor, LocalExecutor, map_packed
 from scheduler.forms import ACTIVE
 from scheduler.messages import t as msg
 from scheduler.plan import Plan, Task
+from scheduler.plan_run import Selected, Stratum, TaskFrame
 from scheduler.registry import Registry
-from scheduler.result import Selected, Stratum, TaskFrame
 from scheduler.tables import byte_strings, row_hashes
 
 KEY_AREA = "key_area"
@@ -120,7 +120,7 @@ def population_funnel(
 ) -> tuple[np.ndarray, dict[str, int]]:
     """Row numbers of the task's population (drawable status, in the jurisdiction and the task's
     region, industries, risk classes and entity types) and how many each filter took out, in
-    that order (:class:`~scheduler.result.TaskFrame`). ``drawn`` is the per-row mask of drawable
+    that order (:class:`~scheduler.plan_run.TaskFrame`). ``drawn`` is the per-row mask of drawable
     statuses (default: the active family)."""
     lead = registry.agencies[task.agency_id]
     prefix = task.population.region_prefix
@@ -143,8 +143,8 @@ def population_funnel(
     counts["risk_class"] = int((keep & ~inside).sum())
     keep &= inside
     if task.population.entity_types:
-        wanted = set(task.population.entity_types)
-        inside = np.array([v in wanted for v in index.entities], dtype=bool)[index.entity[rows]]
+        types = set(task.population.entity_types)
+        inside = np.array([v in types for v in index.entities], dtype=bool)[index.entity[rows]]
         counts["entity_type"] = int((keep & ~inside).sum())
         keep &= inside
     else:

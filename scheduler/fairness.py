@@ -38,8 +38,8 @@ import pandas as pd
 from scheduler import staffing
 from scheduler.draw import KEY_AREA, allocate, frequency_capped, population_mask, recent_history, task_order
 from scheduler.plan import Plan, Task
+from scheduler.plan_run import Selected, StaffingStats, Stratum, Visit
 from scheduler.registry import Registry
-from scheduler.result import Selected, StaffingStats, Stratum, Visit
 from scheduler.staffing import UNIT, Lottery, Roster
 from scheduler.tickets import ticket
 from solver.marginals import pairs_of

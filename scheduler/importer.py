@@ -339,7 +339,7 @@ class _Table:
             self.report(
                 bad,
                 col,
-                lambda v, c=col: msg(
+                lambda v, c=col: msg(  # type: ignore[misc]
                     "excel_scientific" if "E" in v.upper() else "excel_zeroed", value=v, column=c
                 ),
             )

@@ -33,9 +33,9 @@ from pathlib import Path
 import pandas as pd
 
 from scheduler import cells
+from scheduler.plan_run import PlanResult, Visit
 from scheduler.publication import enterprise_column, visited_enterprises
 from scheduler.registry import Registry
-from scheduler.result import PlanResult, Visit
 
 NOTICES_DIR = "notices"
 INDEX_FILE = "index.csv"

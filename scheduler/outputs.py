@@ -21,10 +21,10 @@ from pathlib import Path
 from scheduler import cells
 from scheduler.hashing import sha256_file
 from scheduler.notices import write_notices
+from scheduler.plan_run import PlanResult
 from scheduler.plotting._common import CHART_COLUMNS
 from scheduler.publication import visited_enterprises, write_publication, write_strata
 from scheduler.report import write_report
-from scheduler.result import PlanResult
 
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = "randinspect-manifest/2"

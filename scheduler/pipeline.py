@@ -16,8 +16,8 @@ from scheduler.executor import Executor, LocalExecutor, make_executor, map_packe
 from scheduler.importer import load_registry
 from scheduler.messages import t as msg
 from scheduler.plan import Plan, check_plan_against_registry, load_plan
+from scheduler.plan_run import PlanResult, Visit
 from scheduler.registry import Registry
-from scheduler.result import PlanResult, Visit
 from scheduler.staffing import Roster, build_roster, staff, visit_components
 from scheduler.tickets import subseed
 from scheduler.visits import build_visits

@@ -242,10 +242,10 @@ def parse_plan(raw: Any, name: str = "plan", path: Path | None = None) -> Plan:
             pol_kwargs[key] = tuple(chosen)
         elif key == "pair_probability_cap":
             try:
-                v = float(value)
-                if not 0 < v <= 1:
+                cap = float(value)
+                if not 0 < cap <= 1:
                     raise ValueError
-                pol_kwargs[key] = v
+                pol_kwargs[key] = cap
             except (TypeError, ValueError):
                 r.bad(p, msg("plan_not_probability", value=value))
         else:

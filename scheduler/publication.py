@@ -26,8 +26,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from scheduler.cells import neutral_frame
+from scheduler.plan_run import PlanResult
 from scheduler.registry import Registry
-from scheduler.result import PlanResult
 from scheduler.tables import isin_text
 
 PUBLICATION_FILE = "publication.csv"

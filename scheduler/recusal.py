@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from scheduler.errors import InfeasibleError, InputError, Problem
 from scheduler.messages import t
-from scheduler.result import PlanResult
+from scheduler.plan_run import PlanResult
 from scheduler.staffing import Roster, eligibility
 
 REQUESTERS = ("enterprise", "inspector", "bureau")

@@ -18,6 +18,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
+from scheduler.plan_run import PlanResult
 from scheduler.plotting import (
     plot_inspector_load,
     plot_load_expected_actual,
@@ -37,7 +38,6 @@ from scheduler.plotting._common import (
     task_label,
     visit_values,
 )
-from scheduler.result import PlanResult
 
 REPORT_FILE = "report.html"
 
@@ -136,7 +136,7 @@ EXCLUSION_HEADS = (
     ("frequency_cap", "检查频次上限"),
     ("eligible", "抽取范围"),
 )
-"""The exclusion table's columns (:class:`scheduler.result.TaskFrame`, in funnel order)."""
+"""The exclusion table's columns (:class:`scheduler.plan_run.TaskFrame`, in funnel order)."""
 
 
 def _exclusions_html(result: PlanResult) -> str:

@@ -18,12 +18,12 @@ from scheduler import cells
 from scheduler.audit import AuditLog
 from scheduler.errors import InputError, Problem
 from scheduler.hashing import sha256_file
+from scheduler.inspection_results import ResultEntry, check_category, overdue
 from scheduler.messages import t
 from scheduler.outputs import MANIFEST, read_manifest, write_outputs
 from scheduler.pipeline import run_plan
+from scheduler.plan_run import PlanResult
 from scheduler.recusal import RecusalOutcome, RecusalRequest, replace_inspector
-from scheduler.result import PlanResult
-from scheduler.results import ResultEntry, check_category, overdue
 from scheduler.staffing import build_roster
 from scheduler.workdays import WorkCalendar, load_calendar
 

@@ -47,8 +47,8 @@ from scheduler.executor import Executor, LocalExecutor, map_packed
 from scheduler.lottery import round_flow_array
 from scheduler.messages import t
 from scheduler.plan import Plan
+from scheduler.plan_run import StaffingStats, Visit
 from scheduler.registry import Inspector, Registry
-from scheduler.result import StaffingStats, Visit
 from scheduler.tickets import subseed
 from solver.marginals import (
     MarginalProblem,
@@ -917,7 +917,6 @@ def solve_part(
 ) -> tuple[MarginalProblem, Marginals]:
     """Marginals of one part: every pair under the cap if the part allows it, else (second
     pass) with the cap let go where it must be, so a diagnosis can say how far it fell short."""
-    result = solved = problem
     for keep_cap in (True, False):
         visit_cap = np.where(tight_visit | (not keep_cap), UNIT, q_units)
         solved = dataclasses.replace(problem, visit_cap=visit_cap)
@@ -963,7 +962,7 @@ class Lottery:
         visit_cap = np.zeros(len(self.elig.visit_ptr) - 1, dtype=np.int64)
         load = np.zeros(n_i, dtype=np.int64)
         for p in self.parts:
-            m = p.marginals
+            m = p.solution
             keys.append(p.visits[m.pair_visit] * n_key + p.inspectors[m.pair_inspector])
             visit_cap[p.visits] = p.problem.visit_cap
             flows.append(m.pair_flow)
@@ -981,7 +980,7 @@ class Lottery:
             unit=UNIT,
             segment=SEGMENT,
         )
-        total = sum(p.marginals.total_flow for p in self.parts)
+        total = int(sum(p.solution.total_flow for p in self.parts))
         empty = np.zeros(0, np.int64)
         key = key[by_key]
         marginals = Marginals(

@@ -15,8 +15,8 @@ from scheduler.draw import recent_history, task_order
 from scheduler.errors import InfeasibleError
 from scheduler.messages import t as msg
 from scheduler.plan import Plan, Task
+from scheduler.plan_run import Selected, Visit
 from scheduler.registry import Registry
-from scheduler.result import Selected, Visit
 from scheduler.tables import isin_text
 
 

@@ -11,11 +11,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from randinspect.cli import DEMO_SEED, main, sample_dir
 from scheduler.checks import check_selection, check_visits
-from scheduler.cli import DEMO_SEED, main, sample_dir
 from scheduler.importer import load_registry
 from scheduler.plan import load_plan
-from scheduler.result import Selected, Visit
+from scheduler.plan_run import Selected, Visit
 
 OUTPUTS = {"selection.csv", "visits.csv", "manifest.json", "publication.csv", "strata.csv", "report.html", "notices"}
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from scheduler.cli import build_parser, main
+from randinspect.cli import build_parser, main
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -136,7 +136,7 @@ def test_a_busy_port_is_bad_input(capsys):
 def test_a_date_in_slashes_is_understood_and_a_bad_one_is_exit_2_in_a_real_process(run, tmp_path):
     inspector = next(csv.DictReader(open(run / "visits.csv", encoding="utf-8")))["inspector_ids"].split(";")[0]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "RANDINSPECT_LANG": "zh"}
-    cmd = [sys.executable, "-m", "scheduler.cli", "absent", str(run), "--inspector", inspector, "--reason", "病假"]
+    cmd = [sys.executable, "-m", "randinspect.cli", "absent", str(run), "--inspector", inspector, "--reason", "病假"]
     done = subprocess.run([*cmd, "--from", "2026/13/20"], capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "2026/13/20" in done.stderr and "选项 --from" in done.stderr

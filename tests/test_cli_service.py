@@ -19,7 +19,7 @@ from sqlalchemy import create_engine, select, text
 from api.main import create_app
 from api.models import User
 from api.settings import Settings, get_settings
-from scheduler import cli
+from randinspect import cli
 from tests.api.conftest import database_url  # noqa: F401  (SQLite and PostgreSQL)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,7 +36,7 @@ def _env(url: str | None) -> dict:
 
 def _cli(url: str, *args: str, password: str = "") -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "scheduler.cli", *args],
+        [sys.executable, "-m", "randinspect.cli", *args],
         input=password + "\n", capture_output=True, text=True, env=_env(url), cwd=ROOT, timeout=120,
     )
 
@@ -132,7 +132,7 @@ def test_serve_on_a_fresh_machine(tmp_path):
     API and its documentation answer, and there is no account to guess."""
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "scheduler.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "randinspect.cli", "serve", "--port", str(port)],
         cwd=tmp_path, env=_env(None), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     try:

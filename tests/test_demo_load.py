@@ -27,7 +27,7 @@ from api.models import (
     VisitRecord,
 )
 from api.settings import Settings, get_settings
-from scheduler import cli
+from randinspect import cli
 from scheduler.seed import derive_seed
 from tests.api.conftest import database_url  # noqa: F401  (SQLite and PostgreSQL)
 
@@ -110,7 +110,7 @@ def test_demo_load_fills_the_service_and_a_second_run_adds_nothing(configured, c
 def test_nothing_personal_of_the_sample_registry_is_public(configured):
     """Every legal representative id, relative id, inspector id and name of the sample county is
     absent from the public results (JSON pages and CSV) and the published draws."""
-    from scheduler.cli import sample_dir
+    from data import sample_dir
     from scheduler.importer import load_registry
 
     assert cli.main(["demo", "--load"]) == 0

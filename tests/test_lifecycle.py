@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from randinspect.cli import main
 from scheduler.checks import check_visits
-from scheduler.cli import main
 from scheduler.importer import load_registry
 from scheduler.plan import load_plan
 from scheduler.seed import derive_seed

@@ -65,7 +65,7 @@ def test_a_problem_names_file_row_column_and_the_files_own_header():
 
 
 def test_the_command_line_speaks_english_when_asked(tmp_path, capsys):
-    from scheduler.cli import main
+    from randinspect.cli import main
 
     assert main(["verify", str(tmp_path / "nowhere"), "--lang", "en"]) == 2
     err = capsys.readouterr().err
@@ -75,8 +75,8 @@ def test_the_command_line_speaks_english_when_asked(tmp_path, capsys):
 
 
 def test_audit_verify_names_the_first_bad_record_in_chinese(tmp_path, capsys):
+    from randinspect.cli import main
     from scheduler.audit import AuditLog
-    from scheduler.cli import main
 
     log = AuditLog(tmp_path / "audit.jsonl")
     for k in range(3):

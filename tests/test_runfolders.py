@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from scheduler.cli import main
+from randinspect.cli import main
 
 
 @pytest.fixture(scope="module")

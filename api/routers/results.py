@@ -18,7 +18,7 @@ from api.deps import PlannerScope, ReadScope, SessionDep, WriteSessionDep, not_f
 from api.models import DrawRecord, PlanRecord, RegistryFile, ResultRecord, VisitRecord, utcnow
 from api.routers.auth import MAX_ID, NO_NUL, errors
 from api.uploads import temporary_directory
-from scheduler.results import CATEGORIES, ResultEntry, check_category, overdue
+from scheduler.inspection_results import CATEGORIES, ResultEntry, check_category, overdue
 from scheduler.workdays import WorkCalendar, load_calendar
 
 router = APIRouter(tags=["results"])

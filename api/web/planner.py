@@ -31,8 +31,8 @@ from api.models import ApiToken, ResultRecord, VisitRecord, utcnow
 from api.security import token_digest
 from api.web import render
 from api.web.i18n import TEXTS, lang_of, t
+from scheduler.inspection_results import CATEGORIES
 from scheduler.plan import POLICY_KEYS, Policy, parse_plan
-from scheduler.results import CATEGORIES
 
 router = APIRouter(include_in_schema=False)
 

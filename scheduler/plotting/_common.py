@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from scheduler.plan_run import PlanResult
 from scheduler.publication import enterprise_column, visited_enterprises
-from scheduler.result import PlanResult
 
 FONT = '"Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC", "Source Han Sans SC", sans-serif'
 RISK_ORDER = ("A", "B", "C", "D")

@@ -7,8 +7,8 @@ from collections import Counter
 import pandas as pd
 import plotly.graph_objects as go
 
+from scheduler.plan_run import PlanResult
 from scheduler.plotting._common import styled
-from scheduler.result import PlanResult
 
 
 def plot_inspector_load(result: PlanResult, enterprises: pd.DataFrame | None = None) -> go.Figure:

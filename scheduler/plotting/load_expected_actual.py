@@ -8,8 +8,8 @@ from collections import Counter
 import pandas as pd
 import plotly.graph_objects as go
 
+from scheduler.plan_run import PlanResult
 from scheduler.plotting._common import styled
-from scheduler.result import PlanResult
 
 INSPECTOR_POINTS_MAX = 5_000
 """Above this many inspectors the points are grouped (see :func:`plot_load_expected_actual`)."""

@@ -7,8 +7,8 @@ from collections import Counter
 import pandas as pd
 import plotly.graph_objects as go
 
+from scheduler.plan_run import PlanResult
 from scheduler.plotting._common import city_code, region_labels, styled, visit_values
-from scheduler.result import PlanResult
 
 REGION_BARS_MAX = 60
 """Above this many region codes the bars are per prefecture (地市): a province has ~170

@@ -8,9 +8,9 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from scheduler.hashing import smallest_digests
+from scheduler.plan_run import PlanResult
 from scheduler.plotting._common import chart_enterprises, styled
 from scheduler.publication import enterprise_column
-from scheduler.result import PlanResult
 
 COLOURS = (
     "#1f77b4",

@@ -46,7 +46,7 @@ from api.security import notice_code
 from scheduler.notices import NOTICES_DIR, notice_filename
 from scheduler.outputs import MANIFEST, write_outputs
 from scheduler.pipeline import run_plan
-from scheduler.result import PlanResult
+from scheduler.plan_run import PlanResult
 
 DEFAULT_REGISTRY = {"enterprises": 2000, "inspectors": 60, "seed": 4}
 DEFAULT_SEED = "api-test-1"

@@ -44,7 +44,7 @@ def test_0004_keeps_existing_data_out_of_every_scope_until_adopted(database_url,
     from api.migrate import alembic_config
     from api.security import hash_password
     from api.settings import Settings, get_settings
-    from scheduler import cli
+    from randinspect import cli
     from tests.api.conftest import TREE
 
     command.upgrade(alembic_config(database_url), "0003")

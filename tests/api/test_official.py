@@ -12,7 +12,7 @@ from sqlalchemy import delete, select, update
 
 from api.models import AuditHead, AuditRecordRow, DrawRecord, RedrawRecord, VisitRecord
 from api.store import materialise_registry, write_plan
-from scheduler import cli
+from randinspect import cli
 from scheduler.seed import derive_seed
 from tests.api.conftest import login, make_user
 from tests.api.test_registries import make_plan, upload_generated, wait_for_draw

@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from api.deps import today
 from api.models import AuditRecordRow
+from scheduler.inspection_results import due_date
 from scheduler.publication import PERSONAL_COLUMNS, assert_no_personal_data, publication_frame
-from scheduler.results import due_date
 from scheduler.workdays import WorkCalendar
 from tests.api.helpers import finished_draw, insert_finished_draw, personal_tokens, refusals  # noqa: F401
 

@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 
 from scheduler.plan import Plan, Policy, Population, Task
+from scheduler.plan_run import PlanResult, Selected, StaffingStats, Stratum, Visit
 from scheduler.registry import ENTERPRISE_COLUMNS, Agency, Inspector, Item, Level, Registry
-from scheduler.result import PlanResult, Selected, StaffingStats, Stratum, Visit
 from scheduler.uscc import make_code
 
 E1 = make_code("91130102MA0A1B2C3")

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from scheduler.checks import check_visits, sample_visits
+from scheduler.plan_run import Visit
 from scheduler.registry import Conflict
-from scheduler.result import Visit
 from scheduler.workdays import WorkCalendar
 from tests import factories as f
 

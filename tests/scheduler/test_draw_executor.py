@@ -19,7 +19,7 @@ from scheduler.executor import LocalExecutor, make_executor
 from scheduler.importer import load_registry
 from scheduler.messages import t as msg
 from scheduler.plan import load_plan
-from scheduler.result import Selected, Stratum, TaskFrame
+from scheduler.plan_run import Selected, Stratum, TaskFrame
 from scheduler.tables import byte_strings
 from scheduler.tickets import ticket
 

@@ -50,7 +50,7 @@ def local_run(province):
 
 
 def _cli_plan(registry: Path, plan: Path, out: Path, executor: str, env: dict | None = None):
-    cmd = [sys.executable, "-m", "scheduler.cli", "plan", str(registry), str(plan), "--seed", SEED]
+    cmd = [sys.executable, "-m", "randinspect.cli", "plan", str(registry), str(plan), "--seed", SEED]
     cmd += ["--out", str(out), "--executor", executor]
     return subprocess.run(cmd, capture_output=True, text=True, env=env)
 

@@ -11,8 +11,8 @@ from scheduler.checks import check_visits
 from scheduler.draw import draw
 from scheduler.errors import InfeasibleError, InputError
 from scheduler.pipeline import plan_days, schedule
+from scheduler.plan_run import PlanResult
 from scheduler.recusal import RecusalRequest, replace_inspector
-from scheduler.result import PlanResult
 from scheduler.staffing import build_roster, staff
 from scheduler.visits import build_visits
 from scheduler.workdays import WorkCalendar

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from scheduler.results import ResultEntry, check_category, due_date, overdue
+from scheduler.inspection_results import ResultEntry, check_category, due_date, overdue
 from scheduler.workdays import WorkCalendar
 
 
@@ -41,7 +41,7 @@ def test_overdue_lists_missing_unpublished_and_late_results():
 
 
 def test_states_are_said_in_the_current_language():
-    from scheduler.results import state_text
+    from scheduler.inspection_results import state_text
 
     assert state_text("no result") == "未录入结果"
     assert state_text("published late on 2026-04-01") == "2026-04-01 逾期公示"

@@ -141,7 +141,7 @@ def _registry_copy(tmp_path: Path) -> Path:
 
 
 def test_inspector_name_inside_an_agency_name_is_no_personal_data(tmp_path):
-    from scheduler.cli import main
+    from randinspect.cli import main
 
     reg = _registry_copy(tmp_path)
     plan = yaml.safe_load((reg / "plan.yaml").read_text(encoding="utf-8"))

@@ -12,8 +12,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from randinspect.cli import main
 from scheduler.cells import TRIGGERS, dict_reader, neutral, neutral_frame, undo, undo_frame
-from scheduler.cli import main
 from tests.api.conftest import login, make_user
 from tests.security.conftest import PASSWORD
 

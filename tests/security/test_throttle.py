@@ -111,7 +111,7 @@ def test_password_rules(make_service, password, ok):
 
 
 def test_cli_user_add_applies_the_password_rules(tmp_path, monkeypatch, capsys):
-    from scheduler.cli import main
+    from randinspect.cli import main
 
     monkeypatch.setenv("RANDINSPECT_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
     from api.settings import get_settings

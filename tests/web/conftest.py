@@ -47,13 +47,13 @@ def run_server(tmp: Path) -> Iterator[dict]:
     url = f"sqlite:///{tmp / 'web.db'}"
     env = {**os.environ, "RANDINSPECT_DATABASE_URL": url}
     subprocess.run(
-        [sys.executable, "-m", "scheduler.cli", "agencies", "load", str(TREE)],
+        [sys.executable, "-m", "randinspect.cli", "agencies", "load", str(TREE)],
         env=env, cwd=ROOT, check=True, capture_output=True,
     )
     for name, password in (PLANNER, AUDITOR, LEADER, ADMIN):
         role = name.rstrip("0123456789")
         subprocess.run(
-            [sys.executable, "-m", "scheduler.cli", "user", "add", name, "--role", role, "--agency", AGENCY, "--password-stdin"],
+            [sys.executable, "-m", "randinspect.cli", "user", "add", name, "--role", role, "--agency", AGENCY, "--password-stdin"],
             input=password + "\n", text=True, env=env, cwd=ROOT, check=True, capture_output=True,
         )
     port = _free_port()

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import NoReturn
 
+from data import DEMO_SEED, sample_dir
 from scheduler import cells
 from scheduler.audit import verify_log
 from scheduler.days import parse_day, parse_range
@@ -24,15 +25,6 @@ from scheduler.errors import InfeasibleError, InputError, Problem
 from scheduler.messages import LANGS, set_language, t
 from scheduler.outputs import MANIFEST, check_out_folder, read_manifest, sha256_file, write_outputs
 from scheduler.pipeline import run_plan
-
-DEMO_SEED = "randinspect-demo-2026Q1"
-
-
-def sample_dir() -> Path:
-    """The bundled sample county."""
-    import data
-
-    return Path(data.__file__).resolve().parent / "sample_county"
 
 
 def _arg(option: str, message: str) -> InputError:
@@ -397,7 +389,7 @@ def cmd_publish(out: Path, visits: list[str], on: str | None, fmt: str = "csv") 
 
 
 def cmd_overdue(out: Path, today: str | None) -> int:
-    from scheduler.results import state_text
+    from scheduler.inspection_results import state_text
     from scheduler.runfolder import overdue_results
 
     day = _day("--today", today) if today else dt.date.today()

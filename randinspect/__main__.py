@@ -1,0 +1,7 @@
+"""``python -m randinspect`` is the ``randinspect`` command."""
+
+import sys
+
+from randinspect.cli import main
+
+sys.exit(main())
