@@ -558,11 +558,11 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     ),
     "staffing_capacity": (
         "{task}：{n} 次检查需要{what}（{start} 至 {end}）；排除利害关系和休假后符合条件的有 {pool} 人，容量 capacity {capacity}",
-        "{task}: {n} visits need {what} between {start} and {end}; {pool} {be} eligible after conflicts and leave, capacity {capacity}",
+        "{task}: {n} visits need {what} between {start} and {end}; {pool} eligible after conflicts and leave, capacity {capacity}",
     ),
     "staffing_capacity_places": (
         "{task}：{n} 个检查组席位需要填补（{start} 至 {end}）；排除利害关系和休假后符合条件的有 {pool} 人，容量 capacity {capacity}",
-        "{task}: {n} team places to fill between {start} and {end}; {pool} {be} eligible after conflicts and leave, capacity {capacity}",
+        "{task}: {n} team places to fill between {start} and {end}; {pool} eligible after conflicts and leave, capacity {capacity}",
     ),
     "staffing_part_caps": (
         "{tasks}：自 {label} 起的检查共用同一批检查人员，需填补 {need} 个检查组席位（team_size {team_size}），"
@@ -572,11 +572,11 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     ),
     "staffing_pool": (
         "{task}：{n} 次检查需要{what}（{start} 至 {end}）；排除休假和证件失效后符合条件的有 {pool} 人，容量 capacity {capacity}",
-        "{task}: {n} visits need {what} between {start} and {end}; {pool} {be} eligible after leave and certificates, capacity {capacity}",
+        "{task}: {n} visits need {what} between {start} and {end}; {pool} eligible after leave and certificates, capacity {capacity}",
     ),
     "staffing_pool_places": (
         "{task}：{n} 个检查组席位需要填补（{start} 至 {end}）；排除休假和证件失效后符合条件的有 {pool} 人，容量 capacity {capacity}",
-        "{task}: {n} team places to fill between {start} and {end}; {pool} {be} eligible after leave and certificates, capacity {capacity}",
+        "{task}: {n} team places to fill between {start} and {end}; {pool} eligible after leave and certificates, capacity {capacity}",
     ),
     "staffing_where_region": ("区划 {region} 内", "in region {region}"),
     "staffing_where_from": ("自检查 {visit} 起", "from visit {visit} on"),

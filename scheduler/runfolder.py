@@ -49,6 +49,7 @@ class Inputs:
     registry_dir: Path
     plan_file: Path
     calendar_file: Path | None
+    mapping_file: Path | None = None  # the registry's mapping file (issue 11), wherever it was
 
 
 def _candidates(entry: dict, out_dir: Path, registry: Path | None) -> list[Path]:
@@ -98,12 +99,12 @@ def locate_inputs(out_dir: Path, manifest: dict, registry: Path | None = None) -
             found[table] = path
     if problems:
         return None, problems
-    tables = {k: v for k, v in found.items() if k not in ("plan", "calendar")}
+    tables = {k: v for k, v in found.items() if k not in ("plan", "calendar", "mapping")}
     folders = {p.parent for p in tables.values()}
     if len(folders) > 1:
         return None, [t("inputs_scattered", folders="、".join(sorted(str(f) for f in folders)))]
     registry_dir = folders.pop() if folders else Path(out_dir)
-    return Inputs(registry_dir, found["plan"], found.get("calendar")), []
+    return Inputs(registry_dir, found["plan"], found.get("calendar"), found.get("mapping")), []
 
 
 def calendar_of(manifest: dict, out_dir: Path | None = None) -> WorkCalendar:
@@ -132,7 +133,7 @@ def replay(
         manifest["seed"],
         calendar_file=inputs.calendar_file,
         seed_kind=manifest.get("seed_kind", "test"),
-        mapping=manifest.get("inputs", {}).get("mapping", {}).get("path"),
+        mapping=inputs.mapping_file,
     )
     fields = ("visit_id", "inspector_id", "requested_by", "reason", "absent_from", "absent_to")
     requests = [RecusalRequest(**{k: r[k] for k in fields if k in r}) for r in manifest.get("recusals", [])]
@@ -286,7 +287,10 @@ def write_gsxt(out_dir: Path) -> tuple[Path, Path, int]:
     from scheduler.publication import gsxt_frame, write_gsxt_files
 
     manifest = read_manifest(out_dir)
-    plan = load_plan(manifest["plan"]["path"])
+    plan_file, why = _find(manifest["plan"], Path(out_dir), None)  # by name and hash (issue 13)
+    if plan_file is None:
+        raise InputError(Problem(MANIFEST, None, "plan", why or ""))
+    plan = load_plan(plan_file)
     pub = pd.read_csv(Path(out_dir) / "publication.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
     done = {k: e.category for k, e in read_results(out_dir).items() if e.published_on}
     frame = gsxt_frame(pub, done, plan.plan_id or plan.quarter, plan.name or f"{plan.quarter} 双随机抽查计划")
@@ -332,6 +336,9 @@ def _ledger_claims(records: list[dict]) -> dict[str, str]:
             claims[RESULTS] = data["results_sha256"]
         if rec["kind"] == "publication" and "sha256" in data:
             claims[RESULTS_PUBLICATION] = data["sha256"]
+        if rec["kind"] == "publication" and "csv_sha256" in data:  # publish --format gsxt
+            claims[GSXT_CSV] = data["csv_sha256"]
+            claims[GSXT_XLSX] = data["xlsx_sha256"]
         if rec["kind"] == "commit" and "sha256" in data:
             claims["commitment.json"] = data["sha256"]
         if "manifest_sha256" in data:
@@ -404,5 +411,6 @@ def verify_run(out_dir: Path, registry: Path | None = None, head: str | None = N
     return found
 
 
-LEDGER_CHECKED = (RESULTS, RESULTS_PUBLICATION, "commitment.json")
+GSXT_CSV, GSXT_XLSX = "results_gsxt.csv", "results_gsxt.xlsx"
+LEDGER_CHECKED = (RESULTS, RESULTS_PUBLICATION, GSXT_CSV, GSXT_XLSX, "commitment.json")
 """The files people change after the draw, checked against the hashes in the audit record."""

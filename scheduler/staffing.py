@@ -379,7 +379,7 @@ def _count_groups(
         key = "staffing_pool_places" if dept == "*" else "staffing_pool"
         reasons.append(
             t(key, task=tid, n=need, what=_describe_slot(spec, dept), start=task.window_start,
-              end=task.window_end, pool=len(pool_i), be=_be(len(pool_i)), capacity=capacity)
+              end=task.window_end, pool=len(pool_i), capacity=capacity)
         )
     return reasons
 
@@ -524,11 +524,6 @@ def eligibility(
     )
 
 
-def _be(n: int) -> str:
-    """English agreement for the messages' "{pool} {be} eligible"."""
-    return "is" if n == 1 else "are"
-
-
 def _describe_slot(specialty: str | None, department: str | None) -> str:
     what = t("recusal_specialty", specialty=specialty) if specialty else t("recusal_any")
     return t("recusal_department", department=department, what=what) if department else what
@@ -599,7 +594,7 @@ def count_shortages(
             key = "staffing_capacity_places" if dept == "*" else "staffing_capacity"
             reasons.append(
                 t(key, task=task.task_id, n=int(places[g]), what=_describe_slot(spec, dept),
-                  start=task.window_start, end=task.window_end, pool=len(pool), be=_be(len(pool)), capacity=capacity)
+                  start=task.window_start, end=task.window_end, pool=len(pool), capacity=capacity)
             )
     return reasons
 

@@ -284,12 +284,13 @@ def test_sample_with_a_platform_mapping_file_draws_the_same_bytes_and_verifies(d
     for name in ("selection.csv", "visits.csv", "strata.csv"):
         assert (out / name).read_bytes() == (demo / name).read_bytes(), name
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["inputs"]["mapping"]["path"] == str(mapping.resolve())
+    assert manifest["inputs"]["mapping"]["file"] == mapping.name  # by name and hash, no absolute path (issue 13)
+    assert "path" not in manifest["inputs"]["mapping"]
     capsys.readouterr()
     assert main(["verify", str(out)]) == 0, capsys.readouterr().err
     mapping.write_text(PLATFORM_MAPPING.replace("QX]", "QX, ZZ]"), encoding="utf-8")
     assert main(["verify", str(out)]) == 1
-    assert "input mapping" in capsys.readouterr().err
+    assert "输入 mapping：platform-mapping.yaml 找到了，但内容与运行时不同" in capsys.readouterr().err
 
 
 def test_the_mapping_file_is_in_the_commitment(tmp_path, capsys):
@@ -303,7 +304,7 @@ def test_the_mapping_file_is_in_the_commitment(tmp_path, capsys):
     (reg / "mapping.yaml").write_text(PLATFORM_MAPPING + "\n# changed\n", encoding="utf-8")
     args = ["plan", str(reg), str(reg / "plan.yaml"), "--commitment", str(tmp_path / "c" / "commitment.json")]
     assert main([*args, "--beacon", "1 2 3; 4", "--out", str(tmp_path / "c")]) == 2
-    assert "mapping.yaml: changed since the commitment" in capsys.readouterr().err
+    assert "mapping.yaml：承诺之后被改动" in capsys.readouterr().err
 
 
 def test_exclusions_per_task_in_output_manifest_and_report(demo, tmp_path, capsys):
@@ -380,3 +381,8 @@ def test_results_in_the_national_categories_and_the_gsxt_layout(demo, tmp_path, 
     assert all(c.data_type == "s" for row in cells for c in row if c.value is not None)
     capsys.readouterr()
     assert main(["verify", str(out)]) == 0, capsys.readouterr().err  # the exports are ledger files
+    # ... checked through the record like the other ledger files (issue 13): an edit is named
+    with open(out / "results_gsxt.csv", "a", encoding="utf-8") as fh:
+        fh.write("x\n")
+    assert main(["verify", str(out)]) == 1
+    assert "results_gsxt.csv" in capsys.readouterr().err

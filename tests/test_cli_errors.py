@@ -91,7 +91,12 @@ def malformed(run: Path, tmp: Path) -> dict[tuple[str, ...], list[list[str]]]:
         ("verify",): [[str(tmp / "nowhere")], [str(other)], [str(run), "--registry", str(tmp / "nowhere")]],
         ("generate",): [[], ["--enterprises", "many"]],
         ("serve",): [["--port", "70000"], ["--workers", "0"], ["--host", "no.such.host.invalid"]],
-        ("user", "add"): [["", "--role", "planner", "--password-stdin"], ["x", "--role", "boss"]],
+        ("user", "add"): [["", "--role", "planner", "--password-stdin"], ["x", "--role", "boss"],
+                          ["x", "--role", "planner"]],  # no --agency
+        ("user", "disable"): [[], ["a", "b"]],
+        ("user", "password"): [[], ["x", "--bogus"]],
+        ("agencies", "load"): [[], [str(tmp / "no-such-agencies.csv")]],
+        ("agencies", "adopt"): [[], ["A", "B"]],
     }
 
 

@@ -464,7 +464,11 @@ def public_results_csv(
     },
 )
 def public_results_gsxt(
-    draw_id: Id, fmt: Annotated[str, PathParam(pattern="^(csv|xlsx)$")], request: Request, session: SessionDep
+    draw_id: Id,
+    fmt: Annotated[str, PathParam(pattern="^(csv|xlsx)$")],
+    request: Request,
+    session: SessionDep,
+    day: Annotated[dt.date, Depends(today)] = None,  # type: ignore[assignment]
 ) -> Response:
     """A published draw's published results in the layout of the national enterprise credit
     publicity system's 双随机抽查结果信息 (``scheduler.publication.gsxt_frame``): one row per (visit,
@@ -478,7 +482,7 @@ def public_results_gsxt(
     plan = parse_plan(record.spec, "plan")
     registry = registry_lookup(request, session, record.registry_id)
     tasks = {t.task_id: t for t in reversed(plan.tasks)}
-    rows = [_public(r) for r in session.execute(_ordered(_filtered(None, None, None, None, draw_id)))]
+    rows = [_public(r, day) for r in session.execute(_ordered(_filtered(None, None, None, None, draw_id)))]
     frame = pd.DataFrame(
         [
             {

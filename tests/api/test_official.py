@@ -134,7 +134,7 @@ def test_test_draws_are_never_published_nor_found(app, client):
     from openpyxl import load_workbook
 
     sheet = load_workbook(BytesIO(r.content)).worksheets[0]
-    assert sheet.cell(1, 8).value == "抽取性质" and sheet.cell(2, 8).value == "测试抽取"
+    assert sheet.cell(1, 9).value == "抽取性质" and sheet.cell(2, 9).value == "测试抽取"  # after 检查地址
 
 
 def test_a_redraw_needs_another_approver_and_a_new_commitment(app, client):

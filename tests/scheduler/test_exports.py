@@ -50,6 +50,13 @@ NATIONAL_NOT_ACTIVE = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _english_messages(monkeypatch):
+    """These tests pin the English rendering (file, row, column); the Chinese rendering of a
+    Problem is tested in tests/test_messages.py."""
+    monkeypatch.setenv("RANDINSPECT_LANG", "en")
+
+
 def load(tables, tmp_path: Path, name: str = "reg", **kwargs):
     return load_registry(write_registry(tmp_path / name, tables), **kwargs)
 

@@ -237,7 +237,7 @@ def test_capacity_shortfall_names_task_and_capacity(english):
             reg, f.plan([task(specialty="special_equipment", ratio={"A": 0.5, "B": 0.5, "C": 0.5, "D": 0.5})])
         )
     assert (
-        "visits need a special_equipment inspector between 2026-01-05 and 2026-03-31; 1 is eligible after leave and certificates, capacity 3"
+        "visits need a special_equipment inspector between 2026-01-05 and 2026-03-31; 1 eligible after leave and certificates, capacity 3"
         in str(err.value)
     )
 
@@ -273,11 +273,11 @@ def test_counting_reports_every_short_task_before_any_flow(monkeypatch, english)
     msg = str(err.value)
     assert (
         "T-ECO: 40 visits need an inspector of department ecology between 2026-01-05 and 2026-03-31; "
-        "2 are eligible after leave and certificates, capacity 10" in msg
+        "2 eligible after leave and certificates, capacity 10" in msg
     )
     assert (
         "T-FOOD: 20 visits need a food inspector between 2026-01-05 and 2026-03-31; "
-        "1 is eligible after leave and certificates, capacity 4" in msg
+        "1 eligible after leave and certificates, capacity 4" in msg
     )
 
 
@@ -288,7 +288,7 @@ def test_counting_uses_the_capacity_within_the_window(english):
     p = f.plan([task(window={"start": "2026-02-02", "end": "2026-02-06"})], daily_cap=1)
     with pytest.raises(InfeasibleError) as err:
         run(reg, p)
-    assert "T1: 20 team places to fill between 2026-02-02 and 2026-02-06; 3 are eligible" in str(err.value)
+    assert "T1: 20 team places to fill between 2026-02-02 and 2026-02-06; 3 eligible after" in str(err.value)
     assert "capacity 15" in str(err.value)
 
 

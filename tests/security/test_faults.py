@@ -167,4 +167,4 @@ def test_personal_ids_in_agency_names_are_refused_at_upload(tmp_path):
     with pytest.raises(InputError) as caught:
         load_registry(reg)
     texts = [str(p) for p in caught.value.problems]
-    assert any(t.startswith("agencies.csv, row 4, column name") and certificate in t for t in texts), texts
+    assert any(t.startswith("agencies.csv，第 4 行，列 name") and certificate in t for t in texts), texts
