@@ -38,7 +38,9 @@ def test_the_record_and_its_verification(page, published_draw):
         expect(rows.nth(r["seq"]).locator("td").nth(0)).to_have_text(str(r["seq"]))
         expect(rows.nth(r["seq"]).locator("td").nth(5)).to_contain_text(r["hash"][:12])
     # record types in Chinese, times in China's time zone (the record holds UTC)
-    kind_zh = {"draw": "抽取", "publication": "公示", "import": "导入名录", "note": "备注", "recusal": "回避", "result": "检查结果"}
+    kind_zh = {"draw": "抽取", "publication": "公示", "import": "导入名录", "note": "备注", "recusal": "回避", "result": "检查结果",
+               "commit": "承诺"}
+    assert kinds <= set(kind_zh)  # every record type on the page has its Chinese name
     for r in records[:50]:
         cells = rows.nth(r["seq"]).locator("td")
         shanghai = dt.datetime.fromisoformat(r["time"].replace("Z", "+00:00")).astimezone(ZoneInfo("Asia/Shanghai"))

@@ -16,7 +16,16 @@ def _no_sideways_scroll(page) -> None:
     widths = page.evaluate(
         "() => [document.documentElement.scrollWidth, document.body.scrollWidth, window.innerWidth]"
     )
-    assert max(widths[:2]) <= widths[2] == WIDTH, widths
+    wide = page.evaluate(
+        """() => Array.from(document.querySelectorAll('body *'))
+            .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1
+                    || (e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX === 'visible'))
+            .filter(e => { for (let a = e.parentElement; a && a !== document.body && a !== document.documentElement; a = a.parentElement) {
+                if (['auto', 'scroll', 'hidden'].includes(getComputedStyle(a).overflowX)) return false; }
+                return true; })
+            .slice(0, 8).map(e => e.tagName + '#' + e.id + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right) + '/' + e.scrollWidth)"""
+    )
+    assert max(widths[:2]) <= widths[2] == WIDTH, (widths, wide)  # names what sticks out
 
 
 def test_planner_and_draw_pages_fit_a_phone(browser, published_draw, tmp_path):
