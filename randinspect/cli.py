@@ -66,9 +66,8 @@ def _summary(result, out: Path, seconds: float) -> str:
 def _exclusion_lines(result) -> list[str]:
     """Per task, how the jurisdiction shrank to the frame drawn from (no silent emptiness)."""
     from scheduler.draw import frame_text
-    from scheduler.messages import t
 
-    return [t("summary_exclusions")] + [f"  {f.task_id}: {frame_text(f)}" for f in result.frames]
+    return [t("summary_exclusions")] + [t("summary_exclusion_line", task=f.task_id, counts=frame_text(f)) for f in result.frames]
 
 
 def cmd_plan(

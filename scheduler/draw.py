@@ -162,7 +162,7 @@ def population_rows(
 def frame_text(frame: TaskFrame) -> str:
     """A task's exclusion counts in one line, in the current language (output, errors)."""
     parts = [f"{msg(f'step_{k}')} {v}" for k, v in frame.as_dict().items() if k != "task_id"]
-    return "; ".join(parts)
+    return msg("clause_sep").join(parts)
 
 
 def population_mask(task: Task, registry: Registry, statuses: Iterable[str] = (ACTIVE,)) -> np.ndarray:

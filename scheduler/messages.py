@@ -25,6 +25,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "where_option": ("选项 {column}", "option {column}"),
     "where_header": ("{column}（{header}）", "{column} ({header})"),
     "where_sep": ("，", ", "),
+    "clause_sep": ("；", "; "),
     "where_message": ("{where}：{message}", "{where}: {message}"),
     "more_problems": ("……另有 {n} 个问题", "... and {n} more problems"),
     # --- importer (registries as real platforms export them) ---
@@ -145,6 +146,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "各任务的抽取范围（辖区内检查对象 → 逐项排除 → 抽取范围）：",
         "per task, from the jurisdiction to the frame drawn from:",
     ),
+    "summary_exclusion_line": ("  {task}：{counts}", "  {task}: {counts}"),
     "gsxt_written": (
         "已按国家企业信用信息公示系统“双随机抽查结果信息”格式写出 {rows} 行：{csv}、{xlsx}",
         "{rows} rows in the layout of the national enterprise credit publicity system: {csv}, {xlsx}",
