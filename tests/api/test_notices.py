@@ -108,8 +108,10 @@ def test_a_notice_code_keeps_opening_its_own_notice(app, client, finished_draw):
     assert r.status_code == 409 and "已作废" in r.json()["detail"]
 
 
-def test_lookup_is_fast(app, client, finished_draw):  # noqa: F811
-    """In process, one request at a time: p99 far below the 50 ms budget."""
+def test_repeated_lookups_of_issued_notices_are_served(app, client, finished_draw):  # noqa: F811
+    """200 correct look-ups of 50 notices, one at a time, all answered (the throttle counts
+    refusals, not an enterprise reading its own notice again). Speed is measured by
+    bench/notice_load.py, never asserted here."""
     visits = [finished_draw.visit(k) for k in range(50)]
     times = []
     for k in range(200):
@@ -119,6 +121,4 @@ def test_lookup_is_fast(app, client, finished_draw):  # noqa: F811
         times.append(time.perf_counter() - t)
         assert r.status_code == 200
     times.sort()
-    p99 = times[int(0.99 * len(times)) - 1]
-    print(f"lookup: median {statistics.median(times) * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms")
-    assert p99 < 0.05
+    print(f"lookup: median {statistics.median(times) * 1000:.1f} ms, p99 {times[int(0.99 * len(times)) - 1] * 1000:.1f} ms")
