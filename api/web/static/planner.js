@@ -12,33 +12,8 @@
 
   function token() { return sessionStorage.getItem(KEY); }
 
-  function api(method, url, body) {
-    var headers = { "Accept": "application/json" };
-    if (token()) headers.Authorization = "Bearer " + token();
-    var payload = body;
-    if (body !== undefined && !(body instanceof FormData) && !(body instanceof URLSearchParams)) {
-      headers["Content-Type"] = "application/json";
-      payload = JSON.stringify(body);
-    }
-    return fetch(url, { method: method, headers: headers, body: payload }).then(function (r) {
-      var ct = r.headers.get("content-type") || "";
-      var parse = ct.indexOf("json") >= 0 ? r.json() : r.text();
-      return parse.then(function (data) { return { ok: r.ok, status: r.status, data: data }; });
-    });
-  }
-
-  function el(tag, attrs, children) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (k) {
-      if (k === "text") node.textContent = attrs[k];
-      else if (k === "className") node.className = attrs[k];
-      else node.setAttribute(k, attrs[k]);
-    });
-    (children || []).forEach(function (c) {
-      node.appendChild(typeof c === "string" ? document.createTextNode(c) : c);
-    });
-    return node;
-  }
+  var api = window.RI.api;  // session.js: the JSON API with the bearer token
+  var el = window.RI.el;  // session.js: build an element
 
   function errorText(res) {
     var d = res.data;

@@ -1,4 +1,4 @@
-/* Shared by the leader and admin pages: sign in (token in sessionStorage, shared with the other
+/* Shared by the planner, leader and admin pages: sign in (token in sessionStorage, shared with the other
    pages), the JSON API with the bearer token, and building table rows. No inline script anywhere. */
 window.RI = (function () {
   "use strict";
