@@ -578,8 +578,9 @@ def _account(session, name: str):
     return user
 
 
-def cmd_user_disable(name: str) -> int:
-    """Disable an account; its tokens are revoked (audited)."""
+def _change_account(name: str, event: str, **changes) -> str:
+    """Set ``changes`` on the account ``name``, revoke its tokens and record ``event`` (one
+    transaction); the database's URL."""
     from sqlalchemy import delete
 
     from api.audit_store import append
@@ -589,36 +590,30 @@ def cmd_user_disable(name: str) -> int:
     try:
         with sessions() as session:
             user = _account(session, name)
-            user.active = False
+            for key, value in changes.items():
+                setattr(user, key, value)
             session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
-            append(session, "note", {"event": "account disabled", "username": name}, "command line", user.agency_id)
+            append(session, "note", {"event": event, "username": name}, "command line", user.agency_id)
             session.commit()
     finally:
         engine.dispose()
+    return url
+
+
+def cmd_user_disable(name: str) -> int:
+    """Disable an account; its tokens are revoked (audited)."""
+    url = _change_account(name, "account disabled", active=False)
     print(t("user_disabled", name=name, db=_redacted(url)))
     return 0
 
 
 def cmd_user_password(name: str, password_stdin: bool) -> int:
     """Set an account's password; its tokens are revoked (audited)."""
-    from sqlalchemy import delete
-
-    from api.audit_store import append
-    from api.models import ApiToken
     from api.security import hash_password
 
     password = _read_password(password_stdin)
     _check_password(password, name)
-    sessions, engine, url = _service_session()
-    try:
-        with sessions() as session:
-            user = _account(session, name)
-            user.password_hash = hash_password(password)
-            session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
-            append(session, "note", {"event": "password set", "username": name}, "command line", user.agency_id)
-            session.commit()
-    finally:
-        engine.dispose()
+    url = _change_account(name, "password set", password_hash=hash_password(password))
     print(t("user_password_set", name=name, db=_redacted(url)))
     return 0
 
